@@ -1,0 +1,77 @@
+//go:build linux && amd64 && !race && !weft_portable
+
+package barrier
+
+import (
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	membarrierCmdQuery                    = 0
+	membarrierCmdPrivateExpedited         = 1 << 3
+	membarrierCmdRegisterPrivateExpedited = 1 << 4
+)
+
+// asymmetric is set once, before main, when membarrier is usable; it never
+// changes afterwards, so every StoreRelease and Heavy agree on the scheme.
+var asymmetric = registerMembarrier()
+
+func registerMembarrier() bool {
+	mask, _, errno := unix.Syscall(unix.SYS_MEMBARRIER, membarrierCmdQuery, 0, 0)
+	if errno != 0 || mask&membarrierCmdPrivateExpedited == 0 {
+		return false
+	}
+	_, _, errno = unix.Syscall(unix.SYS_MEMBARRIER, membarrierCmdRegisterPrivateExpedited, 0, 0)
+	return errno == 0
+}
+
+// Asymmetric reports whether StoreRelease is a plain store and Heavy a
+// process-wide barrier (true), or both are the portable forms (false).
+func Asymmetric() bool { return asymmetric }
+
+// StoreRelease stores v into *p with release semantics: every memory write
+// that precedes it in program order is visible to a goroutine that loads v
+// from *p with an atomic load.
+func StoreRelease(p *atomic.Uint64, v uint64) {
+	if asymmetric {
+		storeRelease((*uint64)(unsafe.Pointer(p)), v)
+		return
+	}
+	p.Store(v)
+}
+
+// StoreRelease32 is StoreRelease for a 32-bit word.
+func StoreRelease32(p *atomic.Uint32, v uint32) {
+	if asymmetric {
+		storeRelease32((*uint32)(unsafe.Pointer(p)), v)
+		return
+	}
+	p.Store(v)
+}
+
+// Heavy makes every StoreRelease executed by any thread before the call
+// visible, and orders every later load of those threads after the caller's
+// preceding writes. It costs a system call when Asymmetric is true.
+func Heavy() {
+	if !asymmetric {
+		return
+	}
+	if _, _, errno := unix.Syscall(unix.SYS_MEMBARRIER, membarrierCmdPrivateExpedited, 0, 0); errno != 0 {
+		// The kernel fails this command only for a process that has not
+		// registered, and registration succeeded at init. Going on would
+		// risk lost wake-ups, silently.
+		panic("weft: membarrier failed after registration: " + errno.Error())
+	}
+}
+
+// storeRelease is a plain MOV: a release store under x86-TSO. Being an
+// assembly function, it is also a compiler barrier.
+//
+//go:noescape
+func storeRelease(p *uint64, v uint64)
+
+//go:noescape
+func storeRelease32(p *uint32, v uint32)
