@@ -12,9 +12,6 @@ import (
 // suite, so that both sides have the same slack.
 const ringCap = 1024
 
-// batchLen is the batch size of the batch scenarios.
-const batchLen = 64
-
 func init() {
 	Register(
 		&Scenario{
@@ -25,15 +22,8 @@ func init() {
 				{Name: "chan", Peer: true, Run: chanSingle},
 			},
 		},
-		&Scenario{
-			Suite: "ring", Name: "spsc-1p1c-batch",
-			Doc: "one 8-byte item, moved in batches of 64, one producer to one consumer",
-			Impls: []Impl{
-				{Name: "weft.SPSC", Run: spscBatch},
-				{Name: "chan", Peer: true, Run: chanSingle},
-				{Name: "chan-of-64", Peer: true, Run: chanOfBatches},
-			},
-		},
+		spscBatchScenario(64),
+		spscBatchScenario(256),
 		mpmcScenario(2, 2),
 		mpmcScenario(4, 4),
 	)
@@ -62,14 +52,26 @@ func spscSingle(n int, _ *Recorder) {
 	checkSum(sum, n)
 }
 
-func spscBatch(n int, _ *Recorder) {
+func spscBatchScenario(batch int) *Scenario {
+	return &Scenario{
+		Suite: "ring", Name: fmt.Sprintf("spsc-1p1c-batch%d", batch),
+		Doc: fmt.Sprintf("one 8-byte item, moved in batches of %d, one producer to one consumer", batch),
+		Impls: []Impl{
+			{Name: "weft.SPSC", Run: func(n int, _ *Recorder) { spscBatch(n, batch) }},
+			{Name: "chan", Peer: true, Run: chanSingle},
+			{Name: fmt.Sprintf("chan-of-%d", batch), Peer: true, Run: func(n int, _ *Recorder) { chanOfBatches(n, batch) }},
+		},
+	}
+}
+
+func spscBatch(n, batch int) {
 	q, _ := ring.NewSPSC[uint64](ringCap)
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		var buf [batchLen]uint64
+		buf := make([]uint64, batch)
 		for i := 0; i < n; {
-			k := min(batchLen, n-i)
+			k := min(batch, n-i)
 			for j := range k {
 				buf[j] = uint64(i + j)
 			}
@@ -80,9 +82,9 @@ func spscBatch(n int, _ *Recorder) {
 		}
 	})
 	var sum uint64
-	var buf [batchLen]uint64
+	buf := make([]uint64, batch)
 	for got := 0; got < n; {
-		k, err := q.PopBatch(ctx, buf[:])
+		k, err := q.PopBatch(ctx, buf)
 		if err != nil {
 			panic(err)
 		}
@@ -110,25 +112,31 @@ func chanSingle(n int, _ *Recorder) {
 	checkSum(sum, n)
 }
 
-// chanOfBatches is the channel idiom for batching: a channel of arrays,
+// chanOfBatches is the channel idiom for batching: a channel of slices,
+// recycled through a second channel so that it allocates nothing per batch,
 // with the same number of items in flight as the ring.
-func chanOfBatches(n int, _ *Recorder) {
-	ch := make(chan [batchLen]uint64, ringCap/batchLen)
+func chanOfBatches(n, batch int) {
+	slots := max(ringCap/batch, 1)
+	full, free := make(chan []uint64, slots), make(chan []uint64, slots+1)
+	for range slots + 1 {
+		free <- make([]uint64, batch)
+	}
 	go func() {
-		for i := 0; i < n; i += batchLen {
-			var buf [batchLen]uint64
-			for j := range min(batchLen, n-i) {
+		for i := 0; i < n; i += batch {
+			buf := (<-free)[:min(batch, n-i)]
+			for j := range buf {
 				buf[j] = uint64(i + j)
 			}
-			ch <- buf
+			full <- buf
 		}
-		close(ch)
+		close(full)
 	}()
 	var sum uint64
-	for buf := range ch {
+	for buf := range full {
 		for _, v := range buf {
 			sum += v
 		}
+		free <- buf[:cap(buf)]
 	}
 	checkSum(sum, n)
 }

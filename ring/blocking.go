@@ -22,6 +22,15 @@ type nonBlocking[T any] interface {
 	// waiter does not keep pulling lines away from the other side.
 	mayPush() bool
 	mayPop() bool
+
+	Len() int
+	Cap() int
+}
+
+// side is what one side (producers or consumers) of a queue waits with.
+type side struct {
+	waiters park.Waiters // parked goroutines
+	pace    park.Pace    // how the next spinning wait starts
 }
 
 // Every blocking wait below follows the same three phases: retry with a
@@ -43,16 +52,19 @@ func mustContext(ctx context.Context) {
 	}
 }
 
-func pushSlow[T any, Q nonBlocking[T]](ctx context.Context, q Q, w *park.Waiters, v T) error {
+func pushSlow[T any, Q nonBlocking[T]](ctx context.Context, q Q, sd *side, v T) error {
 	var b park.Backoff
+	sd.pace.Start(&b)
 	for b.Snooze() {
 		if !q.mayPush() {
 			continue
 		}
 		if err := q.TryPush(v); err != ErrFull {
+			sd.pace.Record(&b, q.Cap()-q.Len()+1)
 			return err
 		}
 	}
+	w := &sd.waiters
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -71,16 +83,19 @@ func pushSlow[T any, Q nonBlocking[T]](ctx context.Context, q Q, w *park.Waiters
 	}
 }
 
-func popSlow[T any, Q nonBlocking[T]](ctx context.Context, q Q, w *park.Waiters) (T, error) {
+func popSlow[T any, Q nonBlocking[T]](ctx context.Context, q Q, sd *side) (T, error) {
 	var b park.Backoff
+	sd.pace.Start(&b)
 	for b.Snooze() {
 		if !q.mayPop() {
 			continue
 		}
 		if v, err := q.TryPop(); err != ErrEmpty {
+			sd.pace.Record(&b, q.Len()+1)
 			return v, err
 		}
 	}
+	w := &sd.waiters
 	for {
 		if err := ctx.Err(); err != nil {
 			var zero T
@@ -101,16 +116,19 @@ func popSlow[T any, Q nonBlocking[T]](ctx context.Context, q Q, w *park.Waiters)
 	}
 }
 
-func popBatchSlow[T any, Q nonBlocking[T]](ctx context.Context, q Q, w *park.Waiters, dst []T) (int, error) {
+func popBatchSlow[T any, Q nonBlocking[T]](ctx context.Context, q Q, sd *side, dst []T) (int, error) {
 	var b park.Backoff
+	sd.pace.Start(&b)
 	for b.Snooze() {
 		if !q.mayPop() {
 			continue
 		}
 		if n, err := q.TryPopBatch(dst); err != ErrEmpty {
+			sd.pace.Record(&b, q.Len()+n)
 			return n, err
 		}
 	}
+	w := &sd.waiters
 	for {
 		if err := ctx.Err(); err != nil {
 			return 0, err
@@ -130,19 +148,24 @@ func popBatchSlow[T any, Q nonBlocking[T]](ctx context.Context, q Q, w *park.Wai
 }
 
 // pushBatch pushes all of vs, waiting for room whenever the queue is full.
-func pushBatch[T any, Q nonBlocking[T]](ctx context.Context, q Q, w *park.Waiters, vs []T) (int, error) {
+func pushBatch[T any, Q nonBlocking[T]](ctx context.Context, q Q, sd *side, vs []T) (int, error) {
 	if len(vs) == 0 {
 		_, err := q.TryPushBatch(vs) // reports ErrClosed, as for a longer batch
 		return 0, err
 	}
 	done := 0
+	w := &sd.waiters
 	var b park.Backoff
+	sd.pace.Start(&b)
 	for done < len(vs) {
 		n, err := q.TryPushBatch(vs[done:])
 		done += n
 		switch {
 		case err == nil:
-			b.Reset()
+			if b.Polls() > 0 {
+				sd.pace.Record(&b, q.Cap()-q.Len()+n)
+				sd.pace.Start(&b)
+			}
 			continue
 		case err != ErrFull:
 			return done, err

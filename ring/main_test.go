@@ -62,9 +62,9 @@ func (k kind) new(t testing.TB, capacity int) queue {
 func waiters(q queue) (consumers, producers int) {
 	switch q := q.(type) {
 	case *SPSC[uint64]:
-		return q.consumers.Len(), q.producers.Len()
+		return q.consumers.waiters.Len(), q.producers.waiters.Len()
 	case *MPMC[uint64]:
-		return q.consumers.Len(), q.producers.Len()
+		return q.consumers.waiters.Len(), q.producers.waiters.Len()
 	}
 	panic("unknown queue type")
 }

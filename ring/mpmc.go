@@ -46,9 +46,9 @@ type MPMC[T any] struct {
 	closed atomic.Bool // set by Close after closedBit; a hint for spinning waiters
 	_      [pad.Size - 36]byte
 
-	consumers park.Waiters // wait for "not empty"
+	consumers side // wait for "not empty"
 	_         pad.Line
-	producers park.Waiters // wait for "not full"
+	producers side // wait for "not full"
 	_         pad.Line
 }
 
@@ -99,8 +99,8 @@ func (q *MPMC[T]) Closed() bool { return q.tail.Load()&closedBit != 0 }
 func (q *MPMC[T]) Close() {
 	if q.tail.Or(closedBit)&closedBit == 0 {
 		q.closed.Store(true)
-		q.consumers.NotifyAll()
-		q.producers.NotifyAll()
+		q.consumers.waiters.NotifyAll()
+		q.producers.waiters.NotifyAll()
 	}
 }
 
@@ -120,8 +120,8 @@ func (q *MPMC[T]) TryPush(v T) error {
 			if q.tail.CompareAndSwap(pos, pos+1) {
 				s.val = v
 				barrier.StoreRelease(&s.seq, pos+1) // publish val to the consumer of pos
-				if q.consumers.Waiting() {
-					q.consumers.Notify(1)
+				if q.consumers.waiters.Waiting() {
+					q.consumers.waiters.Notify(1)
 				}
 				return nil
 			}
@@ -158,8 +158,8 @@ func (q *MPMC[T]) TryPop() (T, error) {
 				var zero T
 				s.val = zero
 				barrier.StoreRelease(&s.seq, pos+q.mask+1) // hand the slot to the producer of pos+cap
-				if q.producers.Waiting() {
-					q.producers.Notify(1)
+				if q.producers.waiters.Waiting() {
+					q.producers.waiters.Notify(1)
 				}
 				return v, nil
 			}
@@ -221,8 +221,8 @@ func (q *MPMC[T]) TryPushBatch(vs []T) (int, error) {
 			s.val = vs[k]
 			barrier.StoreRelease(&s.seq, pos+k+1)
 		}
-		if q.consumers.Waiting() {
-			q.consumers.Notify(int(n))
+		if q.consumers.waiters.Waiting() {
+			q.consumers.waiters.Notify(int(n))
 		}
 		return int(n), nil
 	}
@@ -262,8 +262,8 @@ func (q *MPMC[T]) TryPopBatch(dst []T) (int, error) {
 			s.val = zero
 			barrier.StoreRelease(&s.seq, pos+k+q.mask+1)
 		}
-		if q.producers.Waiting() {
-			q.producers.Notify(int(n))
+		if q.producers.waiters.Waiting() {
+			q.producers.waiters.Notify(int(n))
 		}
 		return int(n), nil
 	}

@@ -56,9 +56,9 @@ type SPSC[T any] struct {
 
 	// Parked goroutines. Written only by goroutines about to sleep; each
 	// side reads the other side's count after every operation.
-	consumers park.Waiters // wait for "not empty"
+	consumers side // wait for "not empty"
 	_         pad.Line
-	producers park.Waiters // wait for "not full"
+	producers side // wait for "not full"
 	_         pad.Line
 }
 
@@ -118,8 +118,8 @@ func (q *SPSC[T]) Close() {
 	// Fails only if a racing push has already moved closing → late, which
 	// lets the consumer conclude just as sealed does.
 	q.state.CompareAndSwap(stateClosing, stateSealed)
-	q.consumers.NotifyAll()
-	q.producers.NotifyAll()
+	q.consumers.waiters.NotifyAll()
+	q.producers.waiters.NotifyAll()
 }
 
 // TryPush appends v without blocking. It returns ErrFull when there is no
@@ -143,8 +143,8 @@ func (q *SPSC[T]) TryPush(v T) error {
 	if q.state.Load() != stateOpen {
 		return q.settleLate(t, 1)
 	}
-	if q.consumers.Waiting() {
-		q.consumers.Notify(1)
+	if q.consumers.waiters.Waiting() {
+		q.consumers.waiters.Notify(1)
 	}
 	return nil
 }
@@ -155,7 +155,7 @@ func (q *SPSC[T]) settleLate(t, n uint64) error {
 		switch s := q.state.Load(); s {
 		case stateClosing, stateSealed:
 			if q.state.CompareAndSwap(s, stateLate) {
-				q.consumers.NotifyAll()
+				q.consumers.waiters.NotifyAll()
 				return nil
 			}
 		case stateDrained:
@@ -191,8 +191,8 @@ func (q *SPSC[T]) TryPop() (T, error) {
 	q.buf[i] = zero // drop the reference so the GC can free what it points to
 	// Hand the slot back: the producer that loads head == h+1 may reuse it.
 	barrier.StoreRelease(&q.head, h+1)
-	if q.producers.Waiting() {
-		q.producers.Notify(1)
+	if q.producers.waiters.Waiting() {
+		q.producers.waiters.Notify(1)
 	}
 	return v, nil
 }
@@ -263,8 +263,8 @@ func (q *SPSC[T]) TryPushBatch(vs []T) (int, error) {
 		}
 		return int(n), nil
 	}
-	if q.consumers.Waiting() {
-		q.consumers.Notify(int(n))
+	if q.consumers.waiters.Waiting() {
+		q.consumers.waiters.Notify(int(n))
 	}
 	return int(n), nil
 }
@@ -291,8 +291,8 @@ func (q *SPSC[T]) TryPopBatch(dst []T) (int, error) {
 	copy(dst[c:n], q.buf)
 	clearRange(q.buf, i, int(n))
 	barrier.StoreRelease(&q.head, h+n)
-	if q.producers.Waiting() {
-		q.producers.Notify(int(n))
+	if q.producers.waiters.Waiting() {
+		q.producers.waiters.Notify(int(n))
 	}
 	return int(n), nil
 }

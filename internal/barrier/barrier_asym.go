@@ -35,9 +35,17 @@ func Asymmetric() bool { return asymmetric }
 // StoreRelease stores v into *p with release semantics: every memory write
 // that precedes it in program order is visible to a goroutine that loads v
 // from *p with an atomic load.
+//
+// With the asymmetric scheme it is a plain MOV, which x86-TSO keeps in
+// order after earlier stores and loads. The compiler keeps it there too: gc
+// threads every store and load through one memory state in program order,
+// never moves a store across another store or across the loads that
+// precede it, and cannot drop it (nothing overwrites it before the next
+// atomic operation). It is a data race in the Go memory model's terms; the
+// race detector therefore builds the portable form, which it understands.
 func StoreRelease(p *atomic.Uint64, v uint64) {
 	if asymmetric {
-		storeRelease((*uint64)(unsafe.Pointer(p)), v)
+		*(*uint64)(unsafe.Pointer(p)) = v
 		return
 	}
 	p.Store(v)
@@ -46,7 +54,7 @@ func StoreRelease(p *atomic.Uint64, v uint64) {
 // StoreRelease32 is StoreRelease for a 32-bit word.
 func StoreRelease32(p *atomic.Uint32, v uint32) {
 	if asymmetric {
-		storeRelease32((*uint32)(unsafe.Pointer(p)), v)
+		*(*uint32)(unsafe.Pointer(p)) = v
 		return
 	}
 	p.Store(v)
@@ -66,12 +74,3 @@ func Heavy() {
 		panic("weft: membarrier failed after registration: " + errno.Error())
 	}
 }
-
-// storeRelease is a plain MOV: a release store under x86-TSO. Being an
-// assembly function, it is also a compiler barrier.
-//
-//go:noescape
-func storeRelease(p *uint64, v uint64)
-
-//go:noescape
-func storeRelease32(p *uint32, v uint32)

@@ -18,13 +18,18 @@ const (
 // Backoff paces a retry loop: spin, then yield, then tell the caller to park.
 // The zero value is ready to use. A Backoff belongs to one goroutine.
 type Backoff struct {
-	step int
+	step   int
+	gather bool // the first Snooze waits gatherPauses pauses; see Pace
 }
 
 // Snooze waits a little before the caller's next retry. It reports false
 // once spinning and yielding are exhausted: the caller should park.
 func (b *Backoff) Snooze() bool {
 	switch {
+	case b.step == 0 && b.gather:
+		for range gatherPauses {
+			pause()
+		}
 	case b.step < pollSteps:
 		pause()
 	case b.step < pollSteps+yieldSteps:
@@ -55,3 +60,6 @@ func (b *Backoff) Spin() {
 
 // Reset starts the next wait from the spinning phase again.
 func (b *Backoff) Reset() { b.step = 0 }
+
+// Polls returns how many times Snooze has waited since the last Reset.
+func (b *Backoff) Polls() int { return b.step }

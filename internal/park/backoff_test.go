@@ -92,3 +92,38 @@ func TestSpinYields(t *testing.T) {
 		t.Fatal("Snooze advised parking at once after Reset")
 	}
 }
+
+func TestPaceSwitchesModes(t *testing.T) {
+	var p Pace
+	var b Backoff
+	p.Start(&b)
+	if b.gather {
+		t.Fatal("zero Pace starts in gathering mode")
+	}
+	b.Snooze()
+	p.Record(&b, 1) // a wait that ended at the first poll: the other side streams
+	p.Start(&b)
+	if !b.gather {
+		t.Fatal("a short wait in latency mode did not switch to gathering")
+	}
+	b.Snooze()
+	p.Record(&b, 5) // plenty gathered: stay
+	p.Start(&b)
+	if !b.gather {
+		t.Fatal("a fruitful gathering wait switched back to latency mode")
+	}
+	b.Snooze()
+	p.Record(&b, 1) // nothing to gather: a request/response exchange
+	p.Start(&b)
+	if b.gather {
+		t.Fatal("a gathering wait that found a single item did not switch back")
+	}
+	for range 10 {
+		b.Snooze()
+	}
+	p.Record(&b, 1) // a long wait in latency mode: stay
+	p.Start(&b)
+	if b.gather || b.Polls() != 0 {
+		t.Fatalf("long latency-mode wait: gather %v, polls %d after Start", b.gather, b.Polls())
+	}
+}
