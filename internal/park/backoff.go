@@ -7,6 +7,8 @@ const (
 	// instruction, so a waiter notices the awaited change within one pause
 	// (10–40ns on current cores) for a few microseconds in all.
 	pollSteps = 128
+	// yieldEvery: every yieldEvery-th poll yields instead of pausing.
+	yieldEvery = 16
 	// yieldSteps: then this many calls give the processor away with
 	// runtime.Gosched, which lets a preempted peer on the same P run.
 	yieldSteps = 8
@@ -30,8 +32,13 @@ func (b *Backoff) Snooze() bool {
 		for range gatherPauses {
 			pause()
 		}
-	case b.step < pollSteps:
+	case b.step < pollSteps && b.step%yieldEvery != yieldEvery-1:
 		pause()
+	case b.step < pollSteps:
+		// Let a goroutine waiting for this P run: the peer we wait for may
+		// be queued behind us (GOMAXPROCS=1, or more runnable goroutines
+		// than Ps). With nothing else runnable, Gosched returns at once.
+		runtime.Gosched()
 	case b.step < pollSteps+yieldSteps:
 		runtime.Gosched()
 	default:
