@@ -180,6 +180,9 @@ func measure(ctx context.Context, s *Scenario, im Impl, rec *Recorder, n int) me
 // scale it to the target.
 func calibrate(ctx context.Context, s *Scenario, im Impl, rec *Recorder, target time.Duration) int {
 	const maxOps = 1 << 28
+	// One untimed run first, so that one-time costs (lazy set-up, first
+	// page faults) do not distort the estimate.
+	measure(ctx, s, im, rec, 1)
 	n := 1
 	for {
 		m := measure(ctx, s, im, rec, n)

@@ -15,6 +15,11 @@ func TestStoreRelease(t *testing.T) {
 	if got := a.Load(); got != 42 {
 		t.Fatalf("StoreRelease: got %d", got)
 	}
+	var c atomic.Int64
+	StoreReleaseInt64(&c, -3)
+	if got := c.Load(); got != -3 {
+		t.Fatalf("StoreReleaseInt64: got %d", got)
+	}
 	var b atomic.Uint32
 	StoreRelease32(&b, 7)
 	if got := b.Load(); got != 7 {

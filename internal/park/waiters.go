@@ -120,24 +120,27 @@ func (w *Waiters) withdraw(t *Waiter) {
 	w.Notify(1)
 }
 
-// Notify wakes up to k registered goroutines, oldest first. When none is
-// registered it costs one atomic load.
-func (w *Waiters) Notify(k int) {
+// Notify wakes up to k registered goroutines, oldest first, and returns
+// how many it woke. When none is registered it costs one atomic load.
+func (w *Waiters) Notify(k int) int {
 	if k <= 0 || w.n.Load() == 0 {
-		return
+		return 0
 	}
+	woken := 0
 	w.mu.Lock()
 	for ; k > 0 && w.head != nil; k-- {
 		t := w.head
 		w.unlink(t)
 		t.wake <- struct{}{} // never blocks: capacity 1, one send per registration
+		woken++
 	}
 	w.mu.Unlock()
+	return woken
 }
 
-// NotifyAll wakes every registered goroutine.
-func (w *Waiters) NotifyAll() {
-	w.Notify(int(^uint(0) >> 1))
+// NotifyAll wakes every registered goroutine and returns how many.
+func (w *Waiters) NotifyAll() int {
+	return w.Notify(int(^uint(0) >> 1))
 }
 
 // unlink removes t from the list. Caller holds mu.

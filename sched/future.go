@@ -1,0 +1,96 @@
+package sched
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/weftlabs/weft/internal/park"
+)
+
+// Spawner is where Go and ParallelFor queue work: a *Scheduler (from
+// outside, through the submission queue) or a *Worker (from inside a task,
+// onto the worker's own deque).
+type Spawner interface {
+	spawn(ctx context.Context, j *job) error
+}
+
+var (
+	_ Spawner = (*Scheduler)(nil)
+	_ Spawner = (*Worker)(nil)
+)
+
+func (s *Scheduler) spawn(ctx context.Context, j *job) error { return s.submit(ctx, j, true) }
+
+// Future is the result of a task started with Go.
+type Future[R any] struct {
+	job
+	fn      func(w *Worker) (R, error)
+	done    atomic.Bool
+	val     R
+	err     error
+	waiters park.Waiters
+}
+
+// Go starts fn as a top-level task and returns its future. From outside
+// the scheduler pass the *Scheduler (ctx bounds the wait for room in the
+// submission queue); from inside a task pass the task's *Worker. If the
+// task cannot be queued (ErrClosed, ctx's error) the future completes at
+// once with that error. A panic in fn completes the future with a
+// *PanicError.
+func Go[R any](ctx context.Context, sp Spawner, fn func(w *Worker) (R, error)) *Future[R] {
+	f := &Future[R]{fn: fn}
+	f.r = f
+	f.counted = true
+	if err := sp.spawn(ctx, &f.job); err != nil {
+		var zero R
+		f.complete(zero, err)
+	}
+	return f
+}
+
+func (f *Future[R]) run(w *Worker) {
+	fn := f.fn
+	f.fn = nil
+	defer func() {
+		if v := recover(); v != nil {
+			var zero R
+			f.complete(zero, w.recovered(v))
+		}
+	}()
+	v, err := fn(w)
+	f.complete(v, err)
+}
+
+func (f *Future[R]) complete(v R, err error) {
+	f.val, f.err = v, err
+	f.done.Store(true) // publishes val and err to whoever sees done
+	f.waiters.NotifyAll()
+}
+
+// Done reports whether the task has finished.
+func (f *Future[R]) Done() bool { return f.done.Load() }
+
+// Wait blocks until the task has finished and returns its result, or
+// returns ctx's error if ctx ends first. Inside a task, use Await instead:
+// it runs other work while it waits rather than blocking the worker.
+func (f *Future[R]) Wait(ctx context.Context) (R, error) {
+	for !f.done.Load() {
+		t := f.waiters.Prepare()
+		if f.done.Load() {
+			f.waiters.Cancel(t)
+			break
+		}
+		if err := f.waiters.Park(ctx, t); err != nil {
+			var zero R
+			return zero, err
+		}
+	}
+	return f.val, f.err
+}
+
+// Await waits, from inside a task running on w, for f to finish, running
+// other queued work meanwhile, and returns f's result.
+func Await[R any](w *Worker, f *Future[R]) (R, error) {
+	w.helpUntil(&f.done)
+	return f.val, f.err
+}

@@ -1,0 +1,271 @@
+package sched
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/klauspost/cpuid/v2"
+	"github.com/weftlabs/weft/internal/pad"
+	"github.com/weftlabs/weft/internal/park"
+	"github.com/weftlabs/weft/ring"
+)
+
+// Options configure a Scheduler. The zero value is a scheduler with one
+// worker per physical core, capped by GOMAXPROCS.
+type Options struct {
+	// Name labels the workers' goroutines for pprof (label "sched").
+	// Zero means "sched".
+	Name string
+	// Workers is the number of workers. Zero means the number of physical
+	// cores, capped by GOMAXPROCS; negative is an error.
+	Workers int
+	// QueueSize is the capacity of the queue that takes submissions from
+	// outside the scheduler, rounded up to a power of two. Zero means 4096.
+	QueueSize int
+	// LocalQueueSize is the capacity of each worker's deque, a power of
+	// two. Zero means 256. A task that spawns into a full deque spills
+	// into the submission queue.
+	LocalQueueSize int
+	// PanicHandler, if set, is called on the worker's goroutine after a
+	// task panics, with the recovered value and the stack. The worker is
+	// then replaced by a fresh goroutine on a fresh OS thread.
+	PanicHandler func(worker int, value any, stack []byte)
+	// StuckAfter, if positive, makes a monitor report (in Stats.Stuck) the
+	// workers whose current task has run longer than this. Go cannot
+	// preempt a task; this only makes it visible.
+	StuckAfter time.Duration
+}
+
+// Scheduler runs tasks on a fixed set of workers, each a goroutine locked
+// to its own OS thread with its own work-stealing deque. Tasks submitted
+// from outside go through a shared lock-free queue; tasks spawned by a
+// running task go onto its worker's deque, from which idle workers steal.
+type Scheduler struct {
+	name    string
+	workers []*Worker
+	inject  *ring.MPMC[*job]
+	opt     Options
+
+	_ pad.Line
+	// submitted counts top-level tasks accepted from outside. Written by
+	// submitters (never by workers, which count in their own lines).
+	submitted atomic.Uint64
+	_         [pad.Size - 8]byte
+	// searching is the number of workers looking for work to steal; a
+	// submission wakes a parked worker only when it is zero.
+	searching atomic.Int32
+	_         [pad.Size - 4]byte
+
+	idle     park.Waiters  // parked workers
+	state    atomic.Int32  // one of the state… constants below
+	quit     chan struct{} // closed when Close or Shutdown returns: stops the monitor
+	quitOnce sync.Once
+	wg       sync.WaitGroup
+	mon      sync.WaitGroup // the stuck-task monitor
+
+	replaced atomic.Uint64
+	stuck    atomic.Int32
+	notRun   atomic.Uint64
+	closeMu  sync.Mutex // serialises Close and Shutdown
+}
+
+const (
+	stateOpen    = iota // accepting tasks
+	stateClosing        // not accepting; draining
+	stateAbandon        // not accepting; dropping queued work
+)
+
+// New starts a scheduler.
+func New(opt Options) (*Scheduler, error) {
+	if opt.Workers < 0 {
+		return nil, fmt.Errorf("%w: Workers = %d", ErrInvalidOptions, opt.Workers)
+	}
+	if opt.Workers == 0 {
+		opt.Workers = DefaultWorkers()
+	}
+	if opt.QueueSize < 0 || opt.QueueSize > ring.MaxCapacity {
+		return nil, fmt.Errorf("%w: QueueSize = %d", ErrInvalidOptions, opt.QueueSize)
+	}
+	if opt.QueueSize == 0 {
+		opt.QueueSize = 4096
+	}
+	if opt.LocalQueueSize == 0 {
+		opt.LocalQueueSize = 256
+	}
+	if l := opt.LocalQueueSize; l < 2 || l > 1<<20 || l&(l-1) != 0 {
+		return nil, fmt.Errorf("%w: LocalQueueSize = %d (want a power of two in 2..2^20)", ErrInvalidOptions, l)
+	}
+	if opt.StuckAfter < 0 {
+		return nil, fmt.Errorf("%w: StuckAfter = %v", ErrInvalidOptions, opt.StuckAfter)
+	}
+	if opt.Name == "" {
+		opt.Name = "sched"
+	}
+	inject, err := ring.NewMPMC[*job](opt.QueueSize)
+	if err != nil {
+		return nil, fmt.Errorf("%w: QueueSize: %w", ErrInvalidOptions, err)
+	}
+	s := &Scheduler{name: opt.Name, inject: inject, opt: opt, quit: make(chan struct{})}
+	s.workers = make([]*Worker, opt.Workers)
+	for i := range s.workers {
+		s.workers[i] = newWorker(s, i, opt.LocalQueueSize)
+	}
+	s.wg.Add(len(s.workers))
+	for _, w := range s.workers {
+		go w.loop()
+	}
+	if opt.StuckAfter > 0 {
+		s.mon.Go(s.monitor)
+	}
+	return s, nil
+}
+
+// DefaultWorkers is the worker count New uses when Options.Workers is zero:
+// the physical cores, capped by GOMAXPROCS, at least 1.
+func DefaultWorkers() int {
+	n := cpuid.CPU.PhysicalCores
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	return max(1, min(n, runtime.GOMAXPROCS(0)))
+}
+
+// Workers returns the number of workers.
+func (s *Scheduler) Workers() int { return len(s.workers) }
+
+// Submit queues fn to run on some worker, waiting while the submission
+// queue is full. It fails with ErrClosed once the scheduler is closing,
+// and with ctx's error if ctx ends first. A panic in fn is recovered,
+// counted in Stats and passed to Options.PanicHandler.
+func (s *Scheduler) Submit(ctx context.Context, fn func(w *Worker)) error {
+	return s.submit(ctx, &newFuncJob(fn).job, true)
+}
+
+// TrySubmit queues fn without waiting. It fails with ErrQueueFull when the
+// submission queue is full and ErrClosed once the scheduler is closing.
+func (s *Scheduler) TrySubmit(fn func(w *Worker)) error {
+	return s.submit(context.Background(), &newFuncJob(fn).job, false)
+}
+
+// submit accounts for j and queues it. With wait false it never blocks.
+func (s *Scheduler) submit(ctx context.Context, j *job, wait bool) error {
+	// Count first, then check the state: a closing worker that sees the
+	// state change also sees this count, so it cannot conclude that all
+	// work is done while this submission is in flight.
+	s.submitted.Add(1)
+	if s.state.Load() != stateOpen {
+		s.submitted.Add(^uint64(0))
+		return ErrClosed
+	}
+	var err error
+	if wait {
+		err = s.inject.Push(ctx, j)
+	} else {
+		err = s.inject.TryPush(j)
+	}
+	if err != nil {
+		s.submitted.Add(^uint64(0))
+		switch err {
+		case ring.ErrFull:
+			return ErrQueueFull
+		case ring.ErrClosed:
+			return ErrClosed
+		}
+		return err
+	}
+	s.wake()
+	return nil
+}
+
+// wake makes sure some worker will look for the work just queued: if no
+// worker is searching and one is parked, wake it. The woken worker counts
+// itself as searching, so that a burst of submissions does not wake every
+// sleeper; once it finds work it wakes the next if it was the last
+// searcher, so a burst still spreads to every worker.
+func (s *Scheduler) wake() {
+	if s.idle.Waiting() && s.searching.Load() == 0 {
+		s.idle.Notify(1)
+	}
+}
+
+// pending reports whether some accepted top-level task has not finished.
+// Completions are read before spawns: a task that spawned another is
+// counted complete only after its spawn, so the sums can overstate the
+// work left but never understate it.
+func (s *Scheduler) pending() bool {
+	var done, spawned uint64
+	for _, w := range s.workers {
+		done += w.completed.Load()
+	}
+	for _, w := range s.workers {
+		spawned += w.spawned.Load()
+	}
+	return s.submitted.Load()+spawned != done
+}
+
+// Close stops accepting tasks (submissions fail with ErrClosed from now
+// on), runs every task already accepted, including those they spawn, and
+// returns when every worker has exited. It is idempotent.
+func (s *Scheduler) Close() error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	s.state.CompareAndSwap(stateOpen, stateClosing)
+	s.idle.NotifyAll()
+	s.wg.Wait()
+	s.stopMonitor()
+	return nil
+}
+
+// Shutdown is Close with a deadline: when ctx ends before the accepted
+// tasks have run, workers drop what is still queued and Shutdown returns
+// ctx's error with the number of accepted tasks that did not run. A task
+// that is running cannot be interrupted; its worker exits when it returns.
+func (s *Scheduler) Shutdown(ctx context.Context) (notRun int, err error) {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	s.state.CompareAndSwap(stateOpen, stateClosing)
+	s.idle.NotifyAll()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		s.stopMonitor()
+		return int(s.notRun.Load()), nil
+	case <-ctx.Done():
+	}
+	s.state.CompareAndSwap(stateClosing, stateAbandon)
+	s.idle.NotifyAll()
+	// Drop what is still in the submission queue (workers drop their
+	// deques; each pop is exclusive, so nothing is counted twice).
+	var dropped uint64
+	for {
+		j, err := s.inject.TryPop()
+		if err != nil {
+			break
+		}
+		if j.counted {
+			dropped++
+		}
+	}
+	s.notRun.Add(dropped)
+	s.submitted.Add(^uint64(dropped - 1)) // dropped tasks will never complete
+	// Workers not inside a task exit promptly, counting what they drop.
+	// Wait for them, but not for a worker stuck in a task.
+	deadline := time.NewTimer(100 * time.Millisecond)
+	defer deadline.Stop()
+	select {
+	case <-done:
+	case <-deadline.C:
+	}
+	s.stopMonitor()
+	return int(s.notRun.Load()), ctx.Err()
+}
+
+func (s *Scheduler) stopMonitor() {
+	s.quitOnce.Do(func() { close(s.quit) })
+	s.mon.Wait()
+}
