@@ -182,20 +182,20 @@ func calibrate(ctx context.Context, s *Scenario, im Impl, rec *Recorder, target 
 	const maxOps = 1 << 28
 	// One untimed run first, so that one-time costs (lazy set-up, first
 	// page faults) do not distort the estimate.
-	measure(ctx, s, im, rec, 1)
-	n := 1
+	n := im.round(1)
+	measure(ctx, s, im, rec, n)
 	for {
 		m := measure(ctx, s, im, rec, n)
 		if m.ns >= float64(target)/10 || n >= maxOps {
 			est := float64(n) * float64(target) / max(m.ns, 1)
-			return int(min(max(est, 1), maxOps))
+			return im.round(int(min(max(est, 1), maxOps)))
 		}
 		if m.ns <= 0 {
 			n *= 100
 		} else {
 			n = int(min(float64(n)*100, float64(n)*float64(target)/10/m.ns*1.5+1))
 		}
-		n = min(n, maxOps)
+		n = im.round(min(n, maxOps))
 	}
 }
 

@@ -31,6 +31,18 @@ type Impl struct {
 	// amortised over n. Latency scenarios call r.Lap once per operation.
 	// Run must not leave goroutines behind.
 	Run func(n int, r *Recorder)
+	// Quantum, when above 1, says that Run works in whole units of this
+	// many operations (one fib(30) is 1.6M calls): the harness only asks
+	// for multiples of it, so that per-operation figures stay exact.
+	Quantum int
+}
+
+// round returns n rounded up to a whole number of quanta.
+func (im Impl) round(n int) int {
+	if q := im.Quantum; q > 1 {
+		return max(1, (n+q-1)/q) * q
+	}
+	return max(n, 1)
 }
 
 var (

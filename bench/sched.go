@@ -32,17 +32,17 @@ func init() {
 			Suite: "sched", Name: "fib-join-every",
 			Doc: "one call of fib(20) with a Join at every call: the per-join overhead",
 			Impls: []Impl{
-				{Name: "weft.Join", Run: fibWeft(0)},
-				{Name: "sequential", Peer: true, Run: fibSeqRun},
-				{Name: "go+WaitGroup", Peer: true, Run: fibGoRun},
+				{Name: "weft.Join", Run: fibWeft(20, 0), Quantum: fibCalls(20)},
+				{Name: "sequential", Peer: true, Run: fibRun(fibSeq, 20), Quantum: fibCalls(20)},
+				{Name: "go+WaitGroup", Peer: true, Run: fibRun(fibGo, 14), Quantum: fibCalls(14)}, // per call, on a smaller tree
 			},
 		},
 		&Scenario{
 			Suite: "sched", Name: "fib-join-cutoff",
-			Doc: "one call of fib(20) with a Join at every call above fib(10): the speedup",
+			Doc: "one call of fib(30) with a Join at every call above fib(14): the speedup",
 			Impls: []Impl{
-				{Name: "weft.Join", Run: fibWeft(10)},
-				{Name: "sequential", Peer: true, Run: fibSeqRun},
+				{Name: "weft.Join", Run: fibWeft(30, 14), Quantum: fibCalls(30)},
+				{Name: "sequential", Peer: true, Run: fibRun(fibSeq, 30), Quantum: fibCalls(30)},
 			},
 		},
 		&Scenario{
@@ -153,10 +153,7 @@ func tasksConc(n int, _ *Recorder) {
 	p.Wait()
 }
 
-// fibArg is the fib argument of the fork-join scenario; one run computes
-// fib(fibArg) as many times as needed to make at least n calls.
-const fibArg = 20
-
+// fibCalls returns the number of calls fib(k) makes, itself included.
 func fibCalls(k int) int {
 	a, b := 1, 1 // calls(0), calls(1)
 	for range k - 1 {
@@ -168,7 +165,8 @@ func fibCalls(k int) int {
 	return b
 }
 
-func fibReps(n int) int { return max(1, (n+fibCalls(fibArg)-1)/fibCalls(fibArg)) }
+// fibReps is how many times to compute fib(k) to make at least n calls.
+func fibReps(n, k int) int { return max(1, (n+fibCalls(k)-1)/fibCalls(k)) }
 
 func fibJoin(w *sched.Worker, k, cutoff int) int {
 	if k < 2 {
@@ -201,10 +199,10 @@ func fibGo(k int) int {
 	return a + b
 }
 
-const fibWant = 6765 // fib(20)
-
-// fibWeft computes fib(fibArg) with a Join at every call above cutoff.
-func fibWeft(cutoff int) func(int, *Recorder) {
+// fibWeft computes fib(k) with a Join at every call above cutoff, from
+// one task, as many times as n calls need.
+func fibWeft(k, cutoff int) func(int, *Recorder) {
+	want := fibSeq(k)
 	return func(n int, _ *Recorder) {
 		s, err := sched.New(sched.Options{})
 		if err != nil {
@@ -212,10 +210,10 @@ func fibWeft(cutoff int) func(int, *Recorder) {
 		}
 		defer s.Close()
 		ctx := context.Background()
-		reps := fibReps(n)
+		reps := fibReps(n, k)
 		f := sched.Go(ctx, s, func(w *sched.Worker) (int, error) {
 			for range reps {
-				if fibJoin(w, fibArg, cutoff) != fibWant {
+				if fibJoin(w, k, cutoff) != want {
 					panic("bench: fib went wrong")
 				}
 			}
@@ -227,18 +225,14 @@ func fibWeft(cutoff int) func(int, *Recorder) {
 	}
 }
 
-func fibSeqRun(n int, _ *Recorder) {
-	for range fibReps(n) {
-		if fibSeq(fibArg) != fibWant {
-			panic("bench: fib went wrong")
-		}
-	}
-}
-
-func fibGoRun(n int, _ *Recorder) {
-	for range fibReps(n) {
-		if fibGo(fibArg) != fibWant {
-			panic("bench: fib went wrong")
+// fibRun computes fib(k) with fib as many times as n calls need.
+func fibRun(fib func(int) int, k int) func(int, *Recorder) {
+	want := fibSeq(k)
+	return func(n int, _ *Recorder) {
+		for range fibReps(n, k) {
+			if fib(k) != want {
+				panic("bench: fib went wrong")
+			}
 		}
 	}
 }

@@ -18,6 +18,9 @@ var (
 	// New for options that cannot work.
 	ErrInvalidOptions = errors.New("sched: invalid options")
 
+	// ErrNilFunc is returned when the function to run is nil.
+	ErrNilFunc = errors.New("sched: nil function")
+
 	// ErrPanic is matched (errors.Is) by the *PanicError a panicking task
 	// leaves on its future.
 	ErrPanic = errors.New("sched: task panicked")

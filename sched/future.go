@@ -19,7 +19,7 @@ var (
 	_ Spawner = (*Worker)(nil)
 )
 
-func (s *Scheduler) spawn(ctx context.Context, j *job) error { return s.submit(ctx, j, true) }
+func (s *Scheduler) spawn(ctx context.Context, j *job) error { return s.submit(ctx, task{j: j}, true) }
 
 // Future is the result of a task started with Go.
 type Future[R any] struct {
@@ -41,6 +41,10 @@ func Go[R any](ctx context.Context, sp Spawner, fn func(w *Worker) (R, error)) *
 	f := &Future[R]{fn: fn}
 	f.r = f
 	f.counted = true
+	if fn == nil {
+		f.complete(*new(R), ErrNilFunc)
+		return f
+	}
 	if err := sp.spawn(ctx, &f.job); err != nil {
 		var zero R
 		f.complete(zero, err)
@@ -91,6 +95,6 @@ func (f *Future[R]) Wait(ctx context.Context) (R, error) {
 // Await waits, from inside a task running on w, for f to finish, running
 // other queued work meanwhile, and returns f's result.
 func Await[R any](w *Worker, f *Future[R]) (R, error) {
-	w.helpUntil(&f.done)
+	w.helpUntil(&f.done, &f.waiters)
 	return f.val, f.err
 }

@@ -1,8 +1,10 @@
 package sched
 
 import (
+	"context"
 	"sync/atomic"
 
+	"github.com/weftlabs/weft/internal/barrier"
 	"github.com/weftlabs/weft/internal/park"
 )
 
@@ -10,6 +12,7 @@ import (
 // joining worker, which recycles it.
 type joinJob struct {
 	job
+	owner *Worker // the joining worker; fixed for the record's life
 	fn    func(w *Worker)
 	done  atomic.Bool
 	panic *PanicError // written before done; read after
@@ -20,7 +23,12 @@ func (j *joinJob) run(w *Worker) {
 		if v := recover(); v != nil {
 			j.panic = w.recovered(v)
 		}
+		// Read owner before done: once done is set the owner may recycle
+		// the record. The owner's wait list outlives it; a notification
+		// that reaches the owner's next wait is spurious, and harmless.
+		owner := j.owner
 		j.done.Store(true)
+		owner.joinWaiters.NotifyAll()
 	}()
 	j.fn(w)
 }
@@ -33,11 +41,27 @@ func (j *joinJob) run(w *Worker) {
 // panics, Join panics with the first *PanicError after both are done.
 func Join(w *Worker, a, b func(w *Worker)) {
 	jb := w.newJoin(b)
-	w.push(&jb.job)
+	if !w.dq.push(&jb.job) {
+		// The deque is full: run both halves here. A half never goes to
+		// the submission queue, where Shutdown could drop it while its
+		// owner waits for it.
+		pa := w.runNested(a)
+		jb.run(w)
+		pb := jb.panic
+		w.freeJoin(jb)
+		raise(pa, pb)
+		return
+	}
+	w.s.wake()
 	pa := w.runNested(a)
 	w.join(jb)
 	pb := jb.panic
 	w.freeJoin(jb)
+	raise(pa, pb)
+}
+
+// raise re-panics with the first of a Join's two panics, if any.
+func raise(pa, pb *PanicError) {
 	switch {
 	case pa != nil:
 		panic(pa)
@@ -63,27 +87,55 @@ func (w *Worker) join(jb *joinJob) {
 		// after jb has been joined); keep the work rather than lose it.
 		w.execute(top)
 	}
-	w.helpUntil(&jb.done)
+	w.helpUntil(&jb.done, &w.joinWaiters)
 }
 
-// helpUntil runs queued work (own deque first, then steals) until done is
-// set, yielding the processor when there is nothing to run.
-func (w *Worker) helpUntil(done *atomic.Bool) {
+// helpUntil runs queued work (own deque, then the submission queue, then
+// steals) until done is set; with nothing to run it spins, yields, then
+// parks on wq, which whoever sets done notifies.
+//
+// Parking cannot strand the job waited for: the job was queued before the
+// wait began, so while it is still queued the recheck after Prepare sees
+// work and does not park; once it runs, its end sets done and notifies.
+// Work queued later is for the other workers, which submissions wake.
+func (w *Worker) helpUntil(done *atomic.Bool, wq *park.Waiters) {
 	var b park.Backoff
 	for !done.Load() {
-		j := w.dq.pop()
-		if j == nil {
-			j = w.steal()
-		}
-		if j == nil {
-			b.Spin()
+		if j := w.helpFind(); j != nil {
+			b.Reset()
+			w.nested++
+			w.execute(j)
+			w.nested--
 			continue
 		}
+		if b.Snooze() {
+			continue
+		}
+		t := wq.Prepare()
+		if done.Load() || w.anyWork() {
+			wq.Cancel(t)
+			b.Reset()
+			continue
+		}
+		barrier.StoreRelease(&w.parks, w.parks.Load()+1)
+		if err := wq.Park(context.Background(), t); err != nil {
+			panic(err) // unreachable: the background context never ends
+		}
 		b.Reset()
-		w.nested++
-		w.execute(j)
-		w.nested--
 	}
+}
+
+// helpFind is find for a worker inside a task: its own deque first (the
+// halves its own joins are waiting for), then the submission queue, then
+// the other workers'.
+func (w *Worker) helpFind() *job {
+	if j := w.dq.pop(); j != nil {
+		return j
+	}
+	if j := w.fromInjector(); j != nil {
+		return j
+	}
+	return w.steal()
 }
 
 // runNested runs fn on w and returns its panic, if any, as an error.
@@ -103,7 +155,7 @@ func (w *Worker) newJoin(fn func(w *Worker)) *joinJob {
 		j = w.joins[n-1]
 		w.joins = w.joins[:n-1]
 	} else {
-		j = new(joinJob)
+		j = &joinJob{owner: w}
 		j.r = j
 	}
 	j.fn = fn

@@ -38,6 +38,12 @@ type Options struct {
 	// workers whose current task has run longer than this. Go cannot
 	// preempt a task; this only makes it visible.
 	StuckAfter time.Duration
+	// MaxBlocking caps the goroutines of the pool for blocking calls
+	// (GoBlocking). Zero means 256.
+	MaxBlocking int
+	// BlockingIdle is how long a goroutine of that pool waits for a call
+	// before it ends. Zero means 10s.
+	BlockingIdle time.Duration
 }
 
 // Scheduler runs tasks on a fixed set of workers, each a goroutine locked
@@ -45,10 +51,11 @@ type Options struct {
 // from outside go through a shared lock-free queue; tasks spawned by a
 // running task go onto its worker's deque, from which idle workers steal.
 type Scheduler struct {
-	name    string
-	workers []*Worker
-	inject  *ring.MPMC[*job]
-	opt     Options
+	name     string
+	workers  []*Worker
+	inject   *ring.MPMC[task]
+	blocking *blockingPool
+	opt      Options
 
 	_ pad.Line
 	// submitted counts top-level tasks accepted from outside. Written by
@@ -102,14 +109,30 @@ func New(opt Options) (*Scheduler, error) {
 	if opt.StuckAfter < 0 {
 		return nil, fmt.Errorf("%w: StuckAfter = %v", ErrInvalidOptions, opt.StuckAfter)
 	}
+	if opt.MaxBlocking < 0 {
+		return nil, fmt.Errorf("%w: MaxBlocking = %d", ErrInvalidOptions, opt.MaxBlocking)
+	}
+	if opt.MaxBlocking == 0 {
+		opt.MaxBlocking = 256
+	}
+	if opt.BlockingIdle < 0 {
+		return nil, fmt.Errorf("%w: BlockingIdle = %v", ErrInvalidOptions, opt.BlockingIdle)
+	}
+	if opt.BlockingIdle == 0 {
+		opt.BlockingIdle = 10 * time.Second
+	}
 	if opt.Name == "" {
 		opt.Name = "sched"
 	}
-	inject, err := ring.NewMPMC[*job](opt.QueueSize)
+	inject, err := ring.NewMPMC[task](opt.QueueSize)
 	if err != nil {
 		return nil, fmt.Errorf("%w: QueueSize: %w", ErrInvalidOptions, err)
 	}
-	s := &Scheduler{name: opt.Name, inject: inject, opt: opt, quit: make(chan struct{})}
+	blocking, err := newBlockingPool(opt.QueueSize, opt.MaxBlocking, opt.BlockingIdle)
+	if err != nil {
+		return nil, fmt.Errorf("%w: QueueSize: %w", ErrInvalidOptions, err)
+	}
+	s := &Scheduler{name: opt.Name, inject: inject, blocking: blocking, opt: opt, quit: make(chan struct{})}
 	s.workers = make([]*Worker, opt.Workers)
 	for i := range s.workers {
 		s.workers[i] = newWorker(s, i, opt.LocalQueueSize)
@@ -142,17 +165,23 @@ func (s *Scheduler) Workers() int { return len(s.workers) }
 // and with ctx's error if ctx ends first. A panic in fn is recovered,
 // counted in Stats and passed to Options.PanicHandler.
 func (s *Scheduler) Submit(ctx context.Context, fn func(w *Worker)) error {
-	return s.submit(ctx, &newFuncJob(fn).job, true)
+	if fn == nil {
+		return ErrNilFunc
+	}
+	return s.submit(ctx, task{fn: fn}, true)
 }
 
 // TrySubmit queues fn without waiting. It fails with ErrQueueFull when the
 // submission queue is full and ErrClosed once the scheduler is closing.
 func (s *Scheduler) TrySubmit(fn func(w *Worker)) error {
-	return s.submit(context.Background(), &newFuncJob(fn).job, false)
+	if fn == nil {
+		return ErrNilFunc
+	}
+	return s.submit(context.Background(), task{fn: fn}, false)
 }
 
 // submit accounts for j and queues it. With wait false it never blocks.
-func (s *Scheduler) submit(ctx context.Context, j *job, wait bool) error {
+func (s *Scheduler) submit(ctx context.Context, t task, wait bool) error {
 	// Count first, then check the state: a closing worker that sees the
 	// state change also sees this count, so it cannot conclude that all
 	// work is done while this submission is in flight.
@@ -163,9 +192,9 @@ func (s *Scheduler) submit(ctx context.Context, j *job, wait bool) error {
 	}
 	var err error
 	if wait {
-		err = s.inject.Push(ctx, j)
+		err = s.inject.Push(ctx, t)
 	} else {
-		err = s.inject.TryPush(j)
+		err = s.inject.TryPush(t)
 	}
 	if err != nil {
 		s.submitted.Add(^uint64(0))
@@ -208,14 +237,19 @@ func (s *Scheduler) pending() bool {
 }
 
 // Close stops accepting tasks (submissions fail with ErrClosed from now
-// on), runs every task already accepted, including those they spawn, and
-// returns when every worker has exited. It is idempotent.
+// on), runs every task already accepted, including those they spawn, then
+// every blocking call accepted (see GoBlocking), and returns when every
+// worker and every goroutine of the blocking pool has exited. It is
+// idempotent.
 func (s *Scheduler) Close() error {
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
 	s.state.CompareAndSwap(stateOpen, stateClosing)
 	s.idle.NotifyAll()
 	s.wg.Wait()
+	s.blocking.close(s)
+	s.blocking.wg.Wait()
+	s.blocking.cancel()
 	s.stopMonitor()
 	return nil
 }
@@ -230,31 +264,40 @@ func (s *Scheduler) Shutdown(ctx context.Context) (notRun int, err error) {
 	s.state.CompareAndSwap(stateOpen, stateClosing)
 	s.idle.NotifyAll()
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	go func() {
+		s.wg.Wait()
+		s.blocking.close(s)
+		s.blocking.wg.Wait()
+		close(done)
+	}()
 	select {
 	case <-done:
+		s.blocking.cancel()
 		s.stopMonitor()
-		return int(s.notRun.Load()), nil
+		return s.notRunTotal(), nil
 	case <-ctx.Done():
 	}
 	s.state.CompareAndSwap(stateClosing, stateAbandon)
+	s.blocking.cancel() // blocking calls see their context end
+	s.blocking.close(s) // queued calls complete with ErrClosed
 	s.idle.NotifyAll()
 	// Drop what is still in the submission queue (workers drop their
 	// deques; each pop is exclusive, so nothing is counted twice).
 	var dropped uint64
 	for {
-		j, err := s.inject.TryPop()
+		t, err := s.inject.TryPop()
 		if err != nil {
 			break
 		}
-		if j.counted {
+		if t.counted() {
 			dropped++
 		}
 	}
 	s.notRun.Add(dropped)
 	s.submitted.Add(^uint64(dropped - 1)) // dropped tasks will never complete
-	// Workers not inside a task exit promptly, counting what they drop.
-	// Wait for them, but not for a worker stuck in a task.
+	// Workers not inside a task exit promptly, counting what they drop;
+	// queued blocking calls complete with ErrClosed. Wait for them, but
+	// not for a task or call that does not return.
 	deadline := time.NewTimer(100 * time.Millisecond)
 	defer deadline.Stop()
 	select {
@@ -262,8 +305,10 @@ func (s *Scheduler) Shutdown(ctx context.Context) (notRun int, err error) {
 	case <-deadline.C:
 	}
 	s.stopMonitor()
-	return int(s.notRun.Load()), ctx.Err()
+	return s.notRunTotal(), ctx.Err()
 }
+
+func (s *Scheduler) notRunTotal() int { return int(s.notRun.Load() + s.blocking.notRun.Load()) }
 
 func (s *Scheduler) stopMonitor() {
 	s.quitOnce.Do(func() { close(s.quit) })

@@ -17,13 +17,19 @@ type Stats struct {
 	Parks    uint64 // times a worker went to sleep
 	Replaced uint64 // worker goroutines replaced after a panic
 	Stuck    int    // workers whose current task has run longer than Options.StuckAfter
-	NotRun   uint64 // accepted tasks dropped by Shutdown's deadline
+	NotRun   uint64 // accepted tasks and blocking calls dropped by Shutdown's deadline
+
+	BlockingGoroutines int    // goroutines of the pool for blocking calls
+	BlockingQueued     int    // blocking calls waiting for a goroutine
+	BlockingDone       uint64 // blocking calls finished (or dropped)
 }
 
 // Stats returns a snapshot of the scheduler's state and counters.
 func (s *Scheduler) Stats() Stats {
 	st := Stats{Workers: len(s.workers), Parked: s.idle.Len(), Replaced: s.replaced.Load(),
-		Stuck: int(s.stuck.Load()), NotRun: s.notRun.Load()}
+		Stuck: int(s.stuck.Load()), NotRun: s.notRun.Load() + s.blocking.notRun.Load(),
+		BlockingGoroutines: int(s.blocking.running.Load()), BlockingQueued: s.blocking.q.Len(),
+		BlockingDone: s.blocking.done.Load(), Panics: s.blocking.panics.Load()}
 	var spawned uint64
 	for _, w := range s.workers {
 		st.Done += w.completed.Load()

@@ -27,10 +27,15 @@ type Worker struct {
 	searching bool // holds one count of s.searching
 	replace   bool // a task panicked: replace this goroutine after the current task
 	nested    int  // depth of tasks run while helping
-	scratch   []*job
+	scratch   []task
+	funcs     []*funcJob // free list, see jobOf
 	joins     []*joinJob // recycled join records
-	cpu       int
-	pinned    bool
+
+	// joinWaiters is where this worker parks while a stolen half of one
+	// of its joins runs elsewhere.
+	joinWaiters park.Waiters
+	cpu         int
+	pinned      bool
 
 	_ pad.Line
 	// Counters written only by the owner (release stores of owner-known
@@ -48,7 +53,7 @@ func newWorker(s *Scheduler, id, local int) *Worker {
 	return &Worker{
 		s: s, id: id, dq: newDeque[job](local),
 		rng:     uint64(id)*0x9e3779b97f4a7c15 + 1,
-		scratch: make([]*job, 0, 32),
+		scratch: make([]task, 0, 32),
 		cpu:     -1,
 	}
 }
@@ -79,7 +84,7 @@ func (w *Worker) spawn(_ context.Context, j *job) error {
 // push puts a job on this worker's deque (or spills it) and makes sure an
 // idle worker will come and steal if there is one.
 func (w *Worker) push(j *job) {
-	if w.dq.push(j) || w.s.inject.TryPush(j) == nil {
+	if w.dq.push(j) || w.s.inject.TryPush(task{j: j}) == nil {
 		w.s.wake()
 		return
 	}
@@ -128,8 +133,8 @@ func (w *Worker) find() *job {
 	}
 	w.tick++
 	if w.tick%61 == 0 {
-		if j, err := w.s.inject.TryPop(); err == nil {
-			return j
+		if t, err := w.s.inject.TryPop(); err == nil {
+			return w.jobOf(t)
 		}
 	}
 	if j := w.dq.pop(); j != nil {
@@ -151,10 +156,10 @@ func (w *Worker) fromInjector() *job {
 	if err != nil || n == 0 {
 		return nil
 	}
-	for _, j := range buf[1:n] {
-		w.dq.push(j) // fits: k ≤ free slots
+	for _, t := range buf[1:n] {
+		w.dq.push(w.jobOf(t)) // fits: k ≤ free slots
 	}
-	first := buf[0]
+	first := w.jobOf(buf[0])
 	clear(buf[:n])
 	if n > 1 {
 		w.s.wake()
@@ -297,20 +302,23 @@ func (w *Worker) stopSearching(found bool) {
 
 // drop discards this worker's queued jobs (and, with the others, the
 // submission queue's) after Shutdown's deadline, counting the top-level
-// ones as not run.
+// ones as not run. A join half (stolen along with others) is run instead:
+// a task on another worker is waiting for it.
 func (w *Worker) drop() {
 	var n uint64
 	for j := w.dq.pop(); j != nil; j = w.dq.pop() {
 		if j.counted {
 			n++
+		} else {
+			w.execute(j)
 		}
 	}
 	for {
-		j, err := w.s.inject.TryPop()
+		t, err := w.s.inject.TryPop()
 		if err != nil {
 			break
 		}
-		if j.counted {
+		if t.counted() {
 			n++
 		}
 	}
