@@ -187,7 +187,23 @@ func calibrate(ctx context.Context, s *Scenario, im Impl, rec *Recorder, target 
 	for {
 		m := measure(ctx, s, im, rec, n)
 		if m.ns >= float64(target)/10 || n >= maxOps {
-			est := float64(n) * float64(target) / max(m.ns, 1)
+			// Estimate the cost per operation from a second run of twice
+			// the count, so that a fixed cost per run (starting a
+			// scheduler, creating threads) is not taken for per-operation
+			// cost. While the fixed cost dominates (twice the work takes
+			// much less than twice the time), grow the count first.
+			perOp := m.ns / float64(n)
+			if n < maxOps/2 {
+				m2 := measure(ctx, s, im, rec, 2*n)
+				if m2.ns < 1.5*m.ns && m.ns < float64(target) && n < maxOps/10 {
+					n = im.round(n * 10)
+					continue
+				}
+				if m2.ns > m.ns {
+					perOp = min(perOp, (m2.ns-m.ns)/float64(n))
+				}
+			}
+			est := float64(target) / max(perOp, 1e-3)
 			return im.round(int(min(max(est, 1), maxOps)))
 		}
 		if m.ns <= 0 {

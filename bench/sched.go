@@ -20,7 +20,8 @@ func init() {
 			Suite: "sched", Name: "tiny-tasks",
 			Doc: "one tiny task submitted from outside and completed (the 1M-task workload)",
 			Impls: []Impl{
-				{Name: "weft.sched", Run: tasksWeft},
+				{Name: "weft.sched", Run: tasksWeft(false)},
+				{Name: "weft.sched-pinned", Run: tasksWeft(true)},
 				{Name: "go+WaitGroup", Peer: true, Run: tasksGo},
 				{Name: "ants", Peer: true, Run: tasksAnts},
 				{Name: "pond", Peer: true, Run: tasksPond},
@@ -32,7 +33,7 @@ func init() {
 			Suite: "sched", Name: "fib-join-every",
 			Doc: "one call of fib(20) with a Join at every call: the per-join overhead",
 			Impls: []Impl{
-				{Name: "weft.Join", Run: fibWeft(20, 0), Quantum: fibCalls(20)},
+				{Name: "weft.Join", Run: fibWeft(20, 0, false), Quantum: fibCalls(20)},
 				{Name: "sequential", Peer: true, Run: fibRun(fibSeq, 20), Quantum: fibCalls(20)},
 				{Name: "go+WaitGroup", Peer: true, Run: fibRun(fibGo, 14), Quantum: fibCalls(14)}, // per call, on a smaller tree
 			},
@@ -41,7 +42,8 @@ func init() {
 			Suite: "sched", Name: "fib-join-cutoff",
 			Doc: "one call of fib(30) with a Join at every call above fib(14): the speedup",
 			Impls: []Impl{
-				{Name: "weft.Join", Run: fibWeft(30, 14), Quantum: fibCalls(30)},
+				{Name: "weft.Join", Run: fibWeft(30, 14, false), Quantum: fibCalls(30)},
+				{Name: "weft.Join-pinned", Run: fibWeft(30, 14, true), Quantum: fibCalls(30)},
 				{Name: "sequential", Peer: true, Run: fibRun(fibSeq, 30), Quantum: fibCalls(30)},
 			},
 		},
@@ -49,7 +51,8 @@ func init() {
 			Suite: "sched", Name: "triad",
 			Doc: "one element of a[i] = b[i] + k*c[i] over 2^25 float64 (768 MiB), all workers",
 			Impls: []Impl{
-				{Name: "weft.ParallelFor", Run: triadWeft},
+				{Name: "weft.ParallelFor", Run: triadWeft(false)},
+				{Name: "weft.ParallelFor-pinned", Run: triadWeft(true)},
 				{Name: "hand-split", Peer: true, Run: triadSplit},
 				{Name: "sequential", Peer: true, Run: triadSeq},
 			},
@@ -81,18 +84,30 @@ func tinyTask(*sched.Worker) { work() }
 
 func workers() int { return sched.DefaultWorkers() }
 
-func tasksWeft(n int, _ *Recorder) {
-	s, err := sched.New(sched.Options{})
+// newSched starts a scheduler with the default workers, pinned or not.
+// Pinning falls back to unpinned where the platform has no affinity.
+func newSched(pin bool) *sched.Scheduler {
+	s, err := sched.New(sched.Options{Pin: pin})
+	if err != nil && pin {
+		s, err = sched.New(sched.Options{})
+	}
 	if err != nil {
 		panic(err)
 	}
-	ctx := context.Background()
-	for range n {
-		if err := s.Submit(ctx, tinyTask); err != nil {
-			panic(err)
+	return s
+}
+
+func tasksWeft(pin bool) func(int, *Recorder) {
+	return func(n int, _ *Recorder) {
+		s := newSched(pin)
+		ctx := context.Background()
+		for range n {
+			if err := s.Submit(ctx, tinyTask); err != nil {
+				panic(err)
+			}
 		}
+		s.Close()
 	}
-	s.Close()
 }
 
 func tasksGo(n int, _ *Recorder) {
@@ -201,13 +216,10 @@ func fibGo(k int) int {
 
 // fibWeft computes fib(k) with a Join at every call above cutoff, from
 // one task, as many times as n calls need.
-func fibWeft(k, cutoff int) func(int, *Recorder) {
+func fibWeft(k, cutoff int, pin bool) func(int, *Recorder) {
 	want := fibSeq(k)
 	return func(n int, _ *Recorder) {
-		s, err := sched.New(sched.Options{})
-		if err != nil {
-			panic(err)
-		}
+		s := newSched(pin)
 		defer s.Close()
 		ctx := context.Background()
 		reps := fibReps(n, k)
@@ -277,12 +289,12 @@ func triadPasses(n int, fn func(lo, hi int)) {
 	}
 }
 
-func triadWeft(n int, _ *Recorder) {
+func triadWeft(pin bool) func(int, *Recorder) {
+	return func(n int, r *Recorder) { triadOn(newSched(pin), n) }
+}
+
+func triadOn(s *sched.Scheduler, n int) {
 	a, b, c := triadArrays()
-	s, err := sched.New(sched.Options{})
-	if err != nil {
-		panic(err)
-	}
 	defer s.Close()
 	ctx := context.Background()
 	triadPasses(n, func(lo, hi int) {

@@ -56,3 +56,19 @@ func BenchmarkSubmit(b *testing.B) {
 	}
 	s.Close()
 }
+
+// BenchmarkSubmitPinned is BenchmarkSubmit with pinned workers.
+func BenchmarkSubmitPinned(b *testing.B) {
+	s, err := New(Options{Pin: true})
+	if err != nil {
+		b.Skip(err)
+	}
+	ctx := context.Background()
+	task := func(*Worker) {}
+	for b.Loop() {
+		if err := s.Submit(ctx, task); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s.Close()
+}

@@ -2,13 +2,15 @@ package sched
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/klauspost/cpuid/v2"
+	"github.com/weftlabs/weft/affinity"
 	"github.com/weftlabs/weft/internal/pad"
 	"github.com/weftlabs/weft/internal/park"
 	"github.com/weftlabs/weft/ring"
@@ -38,6 +40,15 @@ type Options struct {
 	// workers whose current task has run longer than this. Go cannot
 	// preempt a task; this only makes it visible.
 	StuckAfter time.Duration
+	// Pin pins each worker's thread to a CPU of its own: the CPUs listed
+	// in CPUs, or else those affinity's Plan picks (one per physical core
+	// first, only CPUs the process may use). New fails if a CPU cannot be
+	// used or there are not enough of them; on a platform without
+	// affinity it fails with an error matching affinity.ErrUnsupported.
+	Pin bool
+	// CPUs, with Pin, are the CPUs for workers 0, 1, … in order; it must
+	// have exactly Workers entries (or, with Workers zero, sets it).
+	CPUs []int
 	// MaxBlocking caps the goroutines of the pool for blocking calls
 	// (GoBlocking). Zero means 256.
 	MaxBlocking int
@@ -91,8 +102,18 @@ func New(opt Options) (*Scheduler, error) {
 	if opt.Workers < 0 {
 		return nil, fmt.Errorf("%w: Workers = %d", ErrInvalidOptions, opt.Workers)
 	}
+	if len(opt.CPUs) > 0 && !opt.Pin {
+		return nil, fmt.Errorf("%w: CPUs without Pin", ErrInvalidOptions)
+	}
+	if opt.Workers == 0 && len(opt.CPUs) > 0 {
+		opt.Workers = len(opt.CPUs)
+	}
 	if opt.Workers == 0 {
 		opt.Workers = DefaultWorkers()
+	}
+	cpus, err := placement(opt)
+	if err != nil {
+		return nil, err
 	}
 	if opt.QueueSize < 0 || opt.QueueSize > ring.MaxCapacity {
 		return nil, fmt.Errorf("%w: QueueSize = %d", ErrInvalidOptions, opt.QueueSize)
@@ -136,10 +157,32 @@ func New(opt Options) (*Scheduler, error) {
 	s.workers = make([]*Worker, opt.Workers)
 	for i := range s.workers {
 		s.workers[i] = newWorker(s, i, opt.LocalQueueSize)
+		if cpus != nil {
+			s.workers[i].cpu = cpus[i]
+		}
 	}
 	s.wg.Add(len(s.workers))
-	for _, w := range s.workers {
-		go w.loop()
+	if cpus == nil {
+		for _, w := range s.workers {
+			go w.loop(nil)
+		}
+	} else {
+		// Each worker pins its own thread and reports; New returns only
+		// once every worker is pinned, or fails as a whole.
+		pinned := make(chan error, len(s.workers))
+		for _, w := range s.workers {
+			go w.loop(pinned)
+		}
+		var errs []error
+		for range s.workers {
+			if err := <-pinned; err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if len(errs) > 0 {
+			s.Close()
+			return nil, fmt.Errorf("sched: pinning workers: %w", errors.Join(errs...))
+		}
 	}
 	if opt.StuckAfter > 0 {
 		s.mon.Go(s.monitor)
@@ -148,13 +191,52 @@ func New(opt Options) (*Scheduler, error) {
 }
 
 // DefaultWorkers is the worker count New uses when Options.Workers is zero:
-// the physical cores, capped by GOMAXPROCS, at least 1.
+// the physical cores the process may use (its affinity mask, which
+// reflects cpusets and containers), capped by GOMAXPROCS, at least 1.
 func DefaultWorkers() int {
-	n := cpuid.CPU.PhysicalCores
+	n := 0
+	if t, err := topology(); err == nil {
+		n = t.PhysicalCoresAllowed()
+	}
 	if n <= 0 {
 		n = runtime.NumCPU()
 	}
 	return max(1, min(n, runtime.GOMAXPROCS(0)))
+}
+
+// topology is the machine's, read once: reading sysfs costs milliseconds,
+// and the topology of a running machine does not change.
+var topology = sync.OnceValues(affinity.Detect)
+
+// placement returns the CPU of each worker, or nil when not pinning.
+func placement(opt Options) ([]int, error) {
+	if !opt.Pin {
+		return nil, nil
+	}
+	if len(opt.CPUs) > 0 {
+		if len(opt.CPUs) != opt.Workers {
+			return nil, fmt.Errorf("%w: %d CPUs for %d workers", ErrInvalidOptions, len(opt.CPUs), opt.Workers)
+		}
+		allowed, err := affinity.Allowed()
+		if err != nil {
+			return nil, fmt.Errorf("%w: Pin: %w", ErrInvalidOptions, err)
+		}
+		for _, c := range opt.CPUs {
+			if !allowed.Has(c) {
+				return nil, fmt.Errorf("%w: CPUs: %w: %d is not among the allowed CPUs %v", ErrInvalidOptions, affinity.ErrInvalidCPU, c, allowed)
+			}
+		}
+		return slices.Clone(opt.CPUs), nil
+	}
+	t, err := topology()
+	if err != nil {
+		return nil, fmt.Errorf("%w: Pin: %w", ErrInvalidOptions, err)
+	}
+	cpus, err := t.Plan(opt.Workers)
+	if err != nil {
+		return nil, fmt.Errorf("%w: Pin: %w", ErrInvalidOptions, err)
+	}
+	return cpus, nil
 }
 
 // Workers returns the number of workers.

@@ -2,12 +2,14 @@ package sched
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
 
+	"github.com/weftlabs/weft/affinity"
 	"github.com/weftlabs/weft/internal/barrier"
 	"github.com/weftlabs/weft/internal/pad"
 	"github.com/weftlabs/weft/internal/park"
@@ -91,8 +93,35 @@ func (w *Worker) push(j *job) {
 	w.execute(j)
 }
 
-func (w *Worker) loop() {
+// loop is a worker's goroutine. With pinned non-nil (New, pinning), it
+// pins its thread to w.cpu first and reports the outcome there; a
+// worker that cannot pin exits. A replacement goroutine (after a panic)
+// pins its fresh thread again.
+func (w *Worker) loop(pinned chan<- error) {
 	runtime.LockOSThread()
+	var undo func() error
+	if w.cpu >= 0 {
+		// The thread stays pinned for the goroutine's life. At a normal
+		// exit undo restores its mask and the thread goes back to the
+		// runtime; after a panic the goroutine exits still locked and the
+		// runtime discards the thread, so a mask never leaks to other
+		// goroutines.
+		var err error
+		undo, err = affinity.Pin(w.cpu)
+		if pinned != nil {
+			if err != nil {
+				err = fmt.Errorf("worker %d: %w", w.id, err)
+			}
+			pinned <- err
+			if err != nil {
+				w.s.wg.Done()
+				return
+			}
+		}
+		// A replacement that cannot pin (the CPU went away) runs unpinned
+		// rather than leave its deque without an owner.
+		w.pinned = err == nil
+	}
 	// Labels for pprof: every task this goroutine runs is attributed to
 	// the scheduler and the worker (go tool pprof -tagfocus=worker=3).
 	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(),
@@ -103,7 +132,11 @@ func (w *Worker) loop() {
 			if w.idle() {
 				continue
 			}
-			runtime.UnlockOSThread()
+			// Give the thread back to the runtime, unpinned; if its mask
+			// cannot be restored, exit locked so the thread is discarded.
+			if undo == nil || undo() == nil {
+				runtime.UnlockOSThread()
+			}
 			w.s.wg.Done()
 			return
 		}
@@ -117,7 +150,7 @@ func (w *Worker) loop() {
 			// thread with it.
 			w.replace = false
 			w.s.replaced.Add(1)
-			go w.loop()
+			go w.loop(nil)
 			return
 		}
 	}

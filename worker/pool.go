@@ -1,0 +1,533 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/weftlabs/weft/internal/pad"
+	"github.com/weftlabs/weft/internal/park"
+	"github.com/weftlabs/weft/sched"
+)
+
+// Kind says where a pool's tasks run.
+type Kind uint8
+
+const (
+	// CPU tasks run on the scheduler's CPU workers — one per physical
+	// core, pinned when the scheduler pins. A CPU task must not block: it
+	// would keep its core from every other task.
+	CPU Kind = iota
+	// IO tasks run on the scheduler's elastic pool for blocking calls
+	// (sched.GoBlocking): they may wait on files, sockets and locks.
+	IO
+)
+
+func (k Kind) String() string {
+	switch k {
+	case CPU:
+		return "cpu"
+	case IO:
+		return "io"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// PoolOptions configure a Pool. The zero value is a CPU pool with its own
+// scheduler, one worker per physical core, and a queue of 1024 tasks.
+type PoolOptions struct {
+	// Kind is CPU (the default) or IO.
+	Kind Kind
+	// Workers is the pool's concurrency. For a CPU pool that owns its
+	// scheduler it is the scheduler's worker count (0: the physical cores
+	// the process may use, capped by GOMAXPROCS); for an IO pool, the
+	// most tasks that run at once (0: 64).
+	Workers int
+	// QueueSize is how many accepted tasks may wait for a worker beyond
+	// those running (0: 1024). When the queue is full, Execute and Submit
+	// wait and TrySubmit fails with ErrQueueFull.
+	QueueSize int
+	// Timeout, if positive, is every task's default deadline: the
+	// handler's context ends after it (the caller's own deadline still
+	// applies when earlier).
+	Timeout time.Duration
+	// Scheduler, if set, is where the pool runs its tasks; the pool does
+	// not close it. Otherwise the pool starts its own and closes it on
+	// Close.
+	Scheduler *sched.Scheduler
+	// Pin pins the CPU workers of a scheduler the pool starts itself.
+	Pin bool
+	// Name labels the pool's scheduler for pprof (default "pool").
+	Name string
+}
+
+// Pool runs one typed handler over inputs, on CPU workers or on I/O
+// workers — the guide's WorkerPool. Tasks wait in a bounded queue when
+// every worker is busy; a task that panics fails with an error matching
+// sched.ErrPanic, and its worker is replaced.
+type Pool[In, Out any] struct {
+	s       *sched.Scheduler
+	own     bool
+	kind    Kind
+	limit   int64 // tasks admitted at once: workers + queue
+	workers int
+	timeout time.Duration
+	handler func(ctx context.Context, st *poolState, in In) (Out, error)
+	states  poolStates
+
+	_ pad.Line
+	// admitted counts tasks accepted and not finished; it never exceeds
+	// limit. Incremented by submitters, decremented by finishing tasks.
+	admitted atomic.Int64
+	_        [pad.Size - 8]byte
+	running  atomic.Int64
+	_        [pad.Size - 8]byte
+	room     park.Waiters // submitters waiting for admitted < limit
+	drained  park.Waiters // Close waiting for admitted == 0
+	closed   atomic.Bool
+
+	completed, failed, panics atomic.Uint64
+	closeOnce                 sync.Once
+	closeErr                  error
+}
+
+// poolState is a worker's handler state, as an opaque pointer: the
+// stateful constructor stores a *S in it.
+type poolState struct{ v any }
+
+// NewPool starts a pool that runs handler.
+func NewPool[In, Out any](handler func(ctx context.Context, in In) (Out, error), opt PoolOptions) (*Pool[In, Out], error) {
+	if handler == nil {
+		return nil, fmt.Errorf("%w: nil handler", ErrInvalidOptions)
+	}
+	return newPool(opt, nil, func(ctx context.Context, _ *poolState, in In) (Out, error) {
+		return handler(ctx, in)
+	})
+}
+
+// NewStatefulPool starts a pool whose handler keeps state of its own per
+// worker — the guide's BaseWorker subclass with fields. newState makes a
+// worker's state the first time that worker runs a task (id is the
+// sched worker id for a CPU pool, a slot number for an IO pool); a worker
+// only ever sees its own state, so the handler needs no locking for it.
+func NewStatefulPool[S, In, Out any](newState func(id int) *S, handler func(ctx context.Context, st *S, in In) (Out, error), opt PoolOptions) (*Pool[In, Out], error) {
+	if handler == nil || newState == nil {
+		return nil, fmt.Errorf("%w: nil handler or state constructor", ErrInvalidOptions)
+	}
+	return newPool(opt, func(id int) any { return newState(id) }, func(ctx context.Context, st *poolState, in In) (Out, error) {
+		return handler(ctx, st.v.(*S), in)
+	})
+}
+
+func newPool[In, Out any](opt PoolOptions, newState func(int) any, handler func(context.Context, *poolState, In) (Out, error)) (*Pool[In, Out], error) {
+	switch {
+	case opt.Kind != CPU && opt.Kind != IO:
+		return nil, fmt.Errorf("%w: Kind = %v", ErrInvalidOptions, opt.Kind)
+	case opt.Workers < 0:
+		return nil, fmt.Errorf("%w: Workers = %d", ErrInvalidOptions, opt.Workers)
+	case opt.QueueSize < 0:
+		return nil, fmt.Errorf("%w: QueueSize = %d", ErrInvalidOptions, opt.QueueSize)
+	case opt.Timeout < 0:
+		return nil, fmt.Errorf("%w: Timeout = %v", ErrInvalidOptions, opt.Timeout)
+	case opt.Scheduler != nil && opt.Kind == CPU && opt.Workers != 0:
+		return nil, fmt.Errorf("%w: Workers is the shared scheduler's; leave it 0", ErrInvalidOptions)
+	}
+	if opt.QueueSize == 0 {
+		opt.QueueSize = 1024
+	}
+	if opt.Name == "" {
+		opt.Name = "pool"
+	}
+	p := &Pool[In, Out]{kind: opt.Kind, timeout: opt.Timeout, handler: handler, s: opt.Scheduler}
+	if p.s == nil {
+		so := sched.Options{Name: opt.Name, Pin: opt.Pin}
+		if opt.Kind == CPU {
+			so.Workers = opt.Workers
+		}
+		s, err := sched.New(so)
+		if err != nil {
+			return nil, fmt.Errorf("worker: pool scheduler: %w", err)
+		}
+		p.s, p.own = s, true
+	}
+	p.workers = p.s.Workers()
+	if opt.Kind == IO {
+		p.workers = opt.Workers
+		if p.workers == 0 {
+			p.workers = 64
+		}
+	}
+	p.limit = int64(p.workers + opt.QueueSize)
+	p.states.init(p, newState)
+	return p, nil
+}
+
+// admit reserves room for one task, waiting while the pool is full.
+func (p *Pool[In, Out]) admit(ctx context.Context, wait bool) error {
+	for {
+		if p.closed.Load() {
+			return ErrClosed
+		}
+		n := p.admitted.Load()
+		if n < p.limit {
+			if p.admitted.CompareAndSwap(n, n+1) {
+				// Recheck: Close may have begun after the first check and
+				// be waiting for admitted to reach zero; it sees this
+				// task either way, and the task is refused here.
+				if p.closed.Load() {
+					p.release()
+					return ErrClosed
+				}
+				return nil
+			}
+			continue
+		}
+		if !wait {
+			return ErrQueueFull
+		}
+		t := p.room.Prepare()
+		if p.admitted.Load() < p.limit || p.closed.Load() {
+			p.room.Cancel(t)
+			continue
+		}
+		if err := p.room.Park(ctx, t); err != nil {
+			return err
+		}
+	}
+}
+
+// release returns a task's room.
+func (p *Pool[In, Out]) release() {
+	if p.admitted.Add(-1) == 0 && p.closed.Load() {
+		p.drained.NotifyAll()
+	}
+	p.room.Notify(1)
+}
+
+// Execute runs in on a worker and returns the handler's result, waiting
+// for room in the queue and for the task while ctx allows. If ctx ends
+// first, Execute returns ctx's error; a task already started runs on and
+// sees ctx end.
+func (p *Pool[In, Out]) Execute(ctx context.Context, in In) (Out, error) {
+	f, err := p.submit(ctx, in, true)
+	if err != nil {
+		var zero Out
+		return zero, err
+	}
+	return f.Wait(ctx)
+}
+
+// Submit queues in and returns the task's future, waiting for room while
+// ctx allows.
+func (p *Pool[In, Out]) Submit(ctx context.Context, in In) (*sched.Future[Out], error) {
+	return p.submit(ctx, in, true)
+}
+
+// TrySubmit queues in without waiting: ErrQueueFull when the queue is full.
+func (p *Pool[In, Out]) TrySubmit(ctx context.Context, in In) (*sched.Future[Out], error) {
+	return p.submit(ctx, in, false)
+}
+
+func (p *Pool[In, Out]) submit(ctx context.Context, in In, wait bool) (*sched.Future[Out], error) {
+	if err := p.admit(ctx, wait); err != nil {
+		return nil, err
+	}
+	var f *sched.Future[Out]
+	if p.kind == IO {
+		f = sched.GoBlocking(ctx, p.s, func(ctx context.Context) (Out, error) {
+			defer p.release()
+			st := p.states.take()
+			defer p.states.give(st)
+			return p.run(ctx, st, in)
+		})
+	} else {
+		f = sched.Go(ctx, p.s, func(w *sched.Worker) (Out, error) {
+			defer p.release()
+			return p.run(ctx, p.states.of(w), in)
+		})
+	}
+	if f.Done() {
+		// Refused by the scheduler (closed, ctx ended): the task will not
+		// run, so its room is returned here.
+		if _, err := f.Wait(ctx); err != nil && !p.ran(err) {
+			p.release()
+			return nil, mapSchedErr(err)
+		}
+	}
+	return f, nil
+}
+
+// ran reports whether err came from a task that ran (as opposed to one
+// the scheduler refused).
+func (p *Pool[In, Out]) ran(err error) bool {
+	return !errors.Is(err, sched.ErrClosed) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+func mapSchedErr(err error) error {
+	if errors.Is(err, sched.ErrClosed) {
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	return err
+}
+
+// run is one task: the default deadline, the accounting, the handler.
+func (p *Pool[In, Out]) run(ctx context.Context, st *poolState, in In) (out Out, err error) {
+	if p.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.timeout)
+		defer cancel()
+	}
+	p.running.Add(1)
+	defer func() {
+		p.running.Add(-1)
+		if v := recover(); v != nil {
+			// Counted here; re-raised so the scheduler turns it into a
+			// *sched.PanicError and replaces the worker.
+			p.panics.Add(1)
+			p.failed.Add(1)
+			panic(v)
+		}
+		if err != nil {
+			p.failed.Add(1)
+		} else {
+			p.completed.Add(1)
+		}
+	}()
+	return p.handler(ctx, st, in)
+}
+
+// MapOptions tune Pool.Map.
+type MapOptions struct {
+	// Concurrency caps how many of the inputs run at once (0: the pool's
+	// workers).
+	Concurrency int
+	// CollectErrors runs every input even when some fail, and returns all
+	// the failures joined (errors.Join), each naming its index. By
+	// default the first failure cancels the inputs not yet started and is
+	// the only error returned.
+	CollectErrors bool
+}
+
+// Map runs every input and returns the outputs in input order. On failure
+// it returns the outputs of the inputs that succeeded (zero values
+// elsewhere) with the error, which names the failing index.
+func (p *Pool[In, Out]) Map(ctx context.Context, ins []In, opt MapOptions) ([]Out, error) {
+	if opt.Concurrency < 0 {
+		return nil, fmt.Errorf("%w: Concurrency = %d", ErrInvalidOptions, opt.Concurrency)
+	}
+	lanes := opt.Concurrency
+	if lanes == 0 {
+		lanes = p.workers
+	}
+	lanes = min(lanes, len(ins))
+	out := make([]Out, len(ins))
+	if lanes == 0 {
+		return out, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next  atomic.Int64
+		mu    sync.Mutex
+		errs  []error
+		first error
+	)
+	fail := func(i int, err error) {
+		err = fmt.Errorf("worker: input %d: %w", i, err)
+		mu.Lock()
+		if first == nil {
+			first = err
+		}
+		errs = append(errs, err)
+		mu.Unlock()
+		if !opt.CollectErrors {
+			cancel()
+		}
+	}
+	// Each lane is one task of the pool that runs inputs one after the
+	// other, taking the next index from a shared counter: at most lanes
+	// run at once, and a lane stops at the first failure (fail fast).
+	lane := func(ctx context.Context, st *poolState) (struct{}, error) {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= len(ins) || (!opt.CollectErrors && ctx.Err() != nil) {
+				return struct{}{}, nil
+			}
+			v, err := p.run(ctx, st, ins[i])
+			if err != nil {
+				fail(i, err)
+				continue
+			}
+			out[i] = v
+		}
+	}
+	futures := make([]*sched.Future[struct{}], 0, lanes)
+	for range lanes {
+		if err := p.admit(ctx, true); err != nil {
+			cancel()
+			break
+		}
+		var f *sched.Future[struct{}]
+		if p.kind == IO {
+			f = sched.GoBlocking(ctx, p.s, func(ctx context.Context) (struct{}, error) {
+				defer p.release()
+				st := p.states.take()
+				defer p.states.give(st)
+				return lane(ctx, st)
+			})
+		} else {
+			f = sched.Go(ctx, p.s, func(w *sched.Worker) (struct{}, error) {
+				defer p.release()
+				return lane(ctx, p.states.of(w))
+			})
+		}
+		futures = append(futures, f)
+	}
+	for _, f := range futures {
+		// Wait without ctx: every lane must have stopped writing out
+		// before Map returns it.
+		if _, err := f.Wait(context.Background()); err != nil {
+			if !p.ran(err) {
+				p.release() // refused: the lane never ran
+			}
+			fail(-1, err)
+		}
+	}
+	if len(futures) < lanes && first == nil {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+	}
+	if opt.CollectErrors {
+		return out, errors.Join(errs...)
+	}
+	return out, first
+}
+
+// PoolStats is a snapshot of a pool: the guide's getStats, plus counters.
+type PoolStats struct {
+	TotalWorkers int // the pool's concurrency
+	IdleWorkers  int // workers not running one of its tasks
+	BusyWorkers  int // workers running one of its tasks
+	QueuedTasks  int // accepted, not started
+	ActiveTasks  int // running
+	Completed    uint64
+	Failed       uint64 // returned an error or panicked
+	Panics       uint64
+	Sched        sched.Stats // the scheduler underneath (shared, if the pool shares one)
+}
+
+// Stats returns a snapshot of the pool's state and counters.
+func (p *Pool[In, Out]) Stats() PoolStats {
+	active := int(p.running.Load())
+	st := PoolStats{
+		TotalWorkers: p.workers,
+		ActiveTasks:  active,
+		BusyWorkers:  min(active, p.workers),
+		QueuedTasks:  max(0, int(p.admitted.Load())-active),
+		Completed:    p.completed.Load(),
+		Failed:       p.failed.Load(),
+		Panics:       p.panics.Load(),
+		Sched:        p.s.Stats(),
+	}
+	st.IdleWorkers = st.TotalWorkers - st.BusyWorkers
+	return st
+}
+
+// Close stops accepting tasks (ErrClosed from now on), waits for every
+// accepted task to finish, and closes the pool's own scheduler. It is
+// idempotent; the guide's terminate.
+func (p *Pool[In, Out]) Close() error {
+	_, err := p.Shutdown(context.Background())
+	return err
+}
+
+// Shutdown is Close with a deadline: when ctx ends first it returns ctx's
+// error and the number of accepted tasks still unfinished (an owned
+// scheduler drops those not started; a running task cannot be stopped).
+func (p *Pool[In, Out]) Shutdown(ctx context.Context) (unfinished int, err error) {
+	p.closed.Store(true)
+	p.room.NotifyAll() // waiting submitters see the pool closed
+	for p.admitted.Load() > 0 {
+		t := p.drained.Prepare()
+		if p.admitted.Load() == 0 {
+			p.drained.Cancel(t)
+			break
+		}
+		if err := p.drained.Park(ctx, t); err != nil {
+			n := int(p.admitted.Load())
+			if p.own {
+				p.s.Shutdown(ctx)
+			}
+			return n, err
+		}
+	}
+	p.closeOnce.Do(func() {
+		if p.own {
+			p.closeErr = p.s.Close()
+		}
+	})
+	return 0, p.closeErr
+}
+
+// poolStates holds the handlers' per-worker state: for a CPU pool one per
+// scheduler worker (sched.WorkerLocal, made on first use by that worker,
+// so no synchronisation); for an IO pool a free list of states, one per
+// concurrent task, since I/O goroutines come and go.
+type poolStates struct {
+	newState func(int) any
+	local    *sched.WorkerLocal[*poolState]
+	free     chan *poolState
+	made     atomic.Int64
+}
+
+func (ps *poolStates) init(p interface{ sched() *sched.Scheduler }, newState func(int) any) {
+	ps.newState = newState
+	if newState == nil {
+		return
+	}
+	ps.local = sched.NewWorkerLocal[*poolState](p.sched(), nil)
+	ps.free = make(chan *poolState, 1024)
+}
+
+func (p *Pool[In, Out]) sched() *sched.Scheduler { return p.s }
+
+var noState = &poolState{}
+
+// of returns worker w's state.
+func (ps *poolStates) of(w *sched.Worker) *poolState {
+	if ps.newState == nil {
+		return noState
+	}
+	slot := ps.local.Get(w)
+	if *slot == nil {
+		*slot = &poolState{v: ps.newState(w.ID())}
+	}
+	return *slot
+}
+
+// take returns a free state for an I/O task, making one if none is free.
+func (ps *poolStates) take() *poolState {
+	if ps.newState == nil {
+		return noState
+	}
+	select {
+	case st := <-ps.free:
+		return st
+	default:
+		return &poolState{v: ps.newState(int(ps.made.Add(1) - 1))}
+	}
+}
+
+func (ps *poolStates) give(st *poolState) {
+	if ps.newState == nil {
+		return
+	}
+	select {
+	case ps.free <- st:
+	default:
+	}
+}
