@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -44,7 +45,8 @@ type PoolOptions struct {
 	// Workers is the pool's concurrency. For a CPU pool that owns its
 	// scheduler it is the scheduler's worker count (0: the physical cores
 	// the process may use, capped by GOMAXPROCS); for an IO pool, the
-	// most tasks that run at once (0: 64).
+	// most tasks that run at once (0: 64; with a shared Scheduler its
+	// Options.MaxBlocking is a cap shared with every other user).
 	Workers int
 	// QueueSize is how many accepted tasks may wait for a worker beyond
 	// those running (0: 1024). When the queue is full, Execute and Submit
@@ -93,6 +95,8 @@ type Pool[In, Out any] struct {
 	closeOnce                 sync.Once
 	closeErr                  error
 }
+
+const defaultIOWorkers = 64
 
 // poolState is a worker's handler state, as an opaque pointer: the
 // stateful constructor stores a *S in it.
@@ -146,6 +150,11 @@ func newPool[In, Out any](opt PoolOptions, newState func(int) any, handler func(
 		so := sched.Options{Name: opt.Name, Pin: opt.Pin}
 		if opt.Kind == CPU {
 			so.Workers = opt.Workers
+		} else {
+			// An IO pool's tasks run on the blocking pool, capped at its
+			// concurrency; one CPU worker is enough for the rest.
+			so.Workers = 1
+			so.MaxBlocking = cmp.Or(opt.Workers, defaultIOWorkers)
 		}
 		s, err := sched.New(so)
 		if err != nil {
@@ -155,10 +164,7 @@ func newPool[In, Out any](opt PoolOptions, newState func(int) any, handler func(
 	}
 	p.workers = p.s.Workers()
 	if opt.Kind == IO {
-		p.workers = opt.Workers
-		if p.workers == 0 {
-			p.workers = 64
-		}
+		p.workers = cmp.Or(opt.Workers, defaultIOWorkers)
 	}
 	p.limit = int64(p.workers + opt.QueueSize)
 	p.states.init(p, newState)
@@ -350,18 +356,26 @@ func (p *Pool[In, Out]) Map(ctx context.Context, ins []In, opt MapOptions) ([]Ou
 	// Each lane is one task of the pool that runs inputs one after the
 	// other, taking the next index from a shared counter: at most lanes
 	// run at once, and a lane stops at the first failure (fail fast).
+	// Lanes claim chunks of indices, so that the shared counter is not
+	// touched per input; chunks are small enough to balance the lanes.
+	chunk := int64(min(256, max(1, len(ins)/(lanes*16))))
 	lane := func(ctx context.Context, st *poolState) (struct{}, error) {
 		for {
-			i := int(next.Add(1) - 1)
-			if i >= len(ins) || (!opt.CollectErrors && ctx.Err() != nil) {
+			lo := int(next.Add(chunk) - chunk)
+			if lo >= len(ins) {
 				return struct{}{}, nil
 			}
-			v, err := p.run(ctx, st, ins[i])
-			if err != nil {
-				fail(i, err)
-				continue
+			for i := lo; i < min(lo+int(chunk), len(ins)); i++ {
+				if !opt.CollectErrors && ctx.Err() != nil {
+					return struct{}{}, nil
+				}
+				v, err := p.run(ctx, st, ins[i])
+				if err != nil {
+					fail(i, err)
+					continue
+				}
+				out[i] = v
 			}
-			out[i] = v
 		}
 	}
 	futures := make([]*sched.Future[struct{}], 0, lanes)
