@@ -27,6 +27,13 @@
 //   - WorkerLocal holds one padded value per worker (thread-local storage);
 //     Worker.ID, Worker.CPU and Worker.Pinned describe the worker a task
 //     runs on (thread info).
+//   - GoBlocking and SubmitBlocking run calls that may block (files,
+//     sockets, locks) on an elastic pool of plain goroutines, so that a
+//     blocking call never holds a CPU worker.
+//   - Broadcast runs a function once on every worker, on that worker.
+//   - Options.Pin pins each worker's thread to a CPU of its own (package
+//     affinity): one per physical core first, only CPUs the process may
+//     use.
 //   - Stats is a lock-free snapshot of the counters.
 //
 // A task that panics does not take the scheduler down: the panic becomes a

@@ -132,6 +132,9 @@ func (w *Worker) helpFind() *job {
 	if j := w.dq.pop(); j != nil {
 		return j
 	}
+	if j := w.fromMail(); j != nil {
+		return j
+	}
 	if j := w.fromInjector(); j != nil {
 		return j
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/weftlabs/weft/internal/barrier"
 	"github.com/weftlabs/weft/internal/pad"
 	"github.com/weftlabs/weft/internal/park"
+	"github.com/weftlabs/weft/ring"
 )
 
 // Worker is one of a scheduler's workers. A task receives the worker it
@@ -22,6 +23,8 @@ type Worker struct {
 	s  *Scheduler
 	id int
 	dq *deque[job]
+	// mail holds jobs for this worker alone (Broadcast); only it pops.
+	mail *ring.MPMC[*job]
 
 	// Owner-only state.
 	rng       uint64
@@ -52,8 +55,12 @@ type Worker struct {
 }
 
 func newWorker(s *Scheduler, id, local int) *Worker {
+	mail, err := ring.NewMPMC[*job](mailboxSize)
+	if err != nil {
+		panic(err) // unreachable: a valid constant capacity
+	}
 	return &Worker{
-		s: s, id: id, dq: newDeque[job](local),
+		s: s, id: id, dq: newDeque[job](local), mail: mail,
 		rng:     uint64(id)*0x9e3779b97f4a7c15 + 1,
 		scratch: make([]task, 0, 32),
 		cpu:     -1,
@@ -166,11 +173,17 @@ func (w *Worker) find() *job {
 	}
 	w.tick++
 	if w.tick%61 == 0 {
+		if j := w.fromMail(); j != nil {
+			return j
+		}
 		if t, err := w.s.inject.TryPop(); err == nil {
 			return w.jobOf(t)
 		}
 	}
 	if j := w.dq.pop(); j != nil {
+		return j
+	}
+	if j := w.fromMail(); j != nil {
 		return j
 	}
 	if j := w.fromInjector(); j != nil {
@@ -254,7 +267,7 @@ func (w *Worker) rand() uint64 {
 
 // anyWork reports whether any queue holds a job.
 func (w *Worker) anyWork() bool {
-	if w.s.inject.Len() > 0 {
+	if w.s.inject.Len() > 0 || w.mail.Len() > 0 {
 		return true
 	}
 	for _, v := range w.s.workers {
@@ -354,6 +367,14 @@ func (w *Worker) drop() {
 		if t.counted() {
 			n++
 		}
+	}
+	for {
+		j, err := w.mail.TryPop()
+		if err != nil {
+			break
+		}
+		j.r.(interface{ abandon() }).abandon()
+		n++
 	}
 	w.s.notRun.Add(n)
 	w.s.submitted.Add(-n) // dropped tasks will never complete
