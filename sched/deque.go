@@ -52,7 +52,9 @@ func (d *deque[T]) push(x *T) bool {
 			return false
 		}
 	}
-	d.buf[b&d.mask].Store(x)
+	// The slot needs only release order (it is published by the store
+	// to bottom below, itself a release): a plain store on x86.
+	barrier.StoreReleasePointer(&d.buf[b&d.mask], x)
 	// Publish: a thief that loads bottom == b+1 sees the slot. A release
 	// store suffices; the scheduler's sleepers use barrier.Heavy before
 	// their final check, which is what orders this store before a parked

@@ -80,7 +80,10 @@ func (w *Worker) join(jb *joinJob) {
 	}
 	if top := w.dq.pop(); top != nil {
 		if top == &jb.job {
-			jb.run(w)
+			// Taken back before anyone stole it: run it here. Nobody else
+			// can see the record now, so neither done nor a notification
+			// is needed.
+			jb.panic = w.runNested(jb.fn)
 			return
 		}
 		// LIFO discipline makes this unreachable (whatever was pushed

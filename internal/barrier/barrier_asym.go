@@ -60,6 +60,18 @@ func StoreReleaseInt64(p *atomic.Int64, v int64) {
 	p.Store(v)
 }
 
+// StoreReleasePointer is StoreRelease for a pointer. The plain store goes
+// through an unsafe.Pointer-typed location, so the compiler still emits
+// the garbage collector's write barrier. (atomic.Pointer's only non-empty
+// field is the pointer itself, at offset 0.)
+func StoreReleasePointer[T any](p *atomic.Pointer[T], v *T) {
+	if asymmetric {
+		*(*unsafe.Pointer)(unsafe.Pointer(p)) = unsafe.Pointer(v)
+		return
+	}
+	p.Store(v)
+}
+
 // StoreRelease32 is StoreRelease for a 32-bit word.
 func StoreRelease32(p *atomic.Uint32, v uint32) {
 	if asymmetric {

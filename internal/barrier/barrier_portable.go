@@ -15,6 +15,9 @@ func StoreRelease(p *atomic.Uint64, v uint64) { p.Store(v) }
 // StoreReleaseInt64 is StoreRelease for a signed 64-bit word.
 func StoreReleaseInt64(p *atomic.Int64, v int64) { p.Store(v) }
 
+// StoreReleasePointer is StoreRelease for a pointer.
+func StoreReleasePointer[T any](p *atomic.Pointer[T], v *T) { p.Store(v) }
+
 // StoreRelease32 is StoreRelease for a 32-bit word.
 func StoreRelease32(p *atomic.Uint32, v uint32) { p.Store(v) }
 

@@ -25,6 +25,16 @@ func TestStoreRelease(t *testing.T) {
 	if got := b.Load(); got != 7 {
 		t.Fatalf("StoreRelease32: got %d", got)
 	}
+	var ptr atomic.Pointer[int]
+	x := new(int)
+	StoreReleasePointer(&ptr, x)
+	if got := ptr.Load(); got != x {
+		t.Fatalf("StoreReleasePointer: got %p, want %p", got, x)
+	}
+	StoreReleasePointer(&ptr, nil)
+	if got := ptr.Load(); got != nil {
+		t.Fatalf("StoreReleasePointer(nil): got %p", got)
+	}
 	Heavy() // must not panic, whichever scheme is in use
 	t.Logf("asymmetric scheme in use: %v", Asymmetric())
 }
