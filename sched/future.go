@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 
+	"github.com/weftlabs/weft/internal/barrier"
 	"github.com/weftlabs/weft/internal/park"
 )
 
@@ -58,10 +59,14 @@ func (f *Future[R]) run(w *Worker) {
 	defer func() {
 		if v := recover(); v != nil {
 			var zero R
+			barrier.StoreRelease(&w.failed, w.failed.Load()+1)
 			f.complete(zero, w.recovered(v))
 		}
 	}()
 	v, err := fn(w)
+	if err != nil {
+		barrier.StoreRelease(&w.failed, w.failed.Load()+1)
+	}
 	f.complete(v, err)
 }
 

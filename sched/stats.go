@@ -12,6 +12,7 @@ type Stats struct {
 	Queued   int    // jobs waiting in the submission queue and the deques
 	Active   int    // top-level tasks accepted and not finished (queued or running)
 	Done     uint64 // top-level tasks finished (including failed ones)
+	Failed   uint64 // tasks started with Go whose function returned an error or panicked
 	Panics   uint64 // tasks that panicked
 	Steals   uint64 // jobs taken from another worker's deque
 	Parks    uint64 // times a worker went to sleep
@@ -35,6 +36,7 @@ func (s *Scheduler) Stats() Stats {
 		st.Done += w.completed.Load()
 		spawned += w.spawned.Load()
 		st.Panics += w.panics.Load()
+		st.Failed += w.failed.Load()
 		st.Steals += w.steals.Load()
 		st.Parks += w.parks.Load()
 		if w.seq.Load()%2 == 1 {

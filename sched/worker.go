@@ -51,6 +51,7 @@ type Worker struct {
 	steals    atomic.Uint64
 	parks     atomic.Uint64
 	panics    atomic.Uint64
+	failed    atomic.Uint64 // futures that ended with an error (panics included)
 	_         pad.Line
 }
 
@@ -292,6 +293,14 @@ func (w *Worker) anyWork() bool {
 // the wake-up, while that searcher was just giving up.
 func (w *Worker) idle() bool {
 	s := w.s
+	if s.state.Load() == stateAbandon {
+		// Before searching: a search that sees this worker's own dropped
+		// work would return to find, which returns nothing once
+		// abandoned, and the worker would spin.
+		w.stopSearching(false)
+		w.drop()
+		return false
+	}
 	if !w.searching && int(s.searching.Load()) < max(1, len(s.workers)/2) {
 		s.searching.Add(1)
 		w.searching = true
