@@ -60,6 +60,14 @@ var (
 	// consumer) attached.
 	ErrBusy = errors.New("shm: ring side already attached")
 
+	// ErrFull is returned by a non-blocking push when the ring has no room
+	// for the record.
+	ErrFull = errors.New("shm: ring full")
+
+	// ErrEmpty is returned by a non-blocking pop when the ring holds no
+	// record.
+	ErrEmpty = errors.New("shm: ring empty")
+
 	// ErrTooLarge is returned by a push of a record larger than the ring's
 	// MaxRecord.
 	ErrTooLarge = errors.New("shm: record too large")

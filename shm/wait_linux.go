@@ -64,3 +64,7 @@ func notify(w *atomic.Uint32, n int) (int, error) {
 	}
 	return int(r), nil
 }
+
+// osYield gives this thread's CPU to another runnable thread, of any
+// process (sched_yield).
+func osYield() { unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }

@@ -5,6 +5,7 @@ package shm
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -29,3 +30,6 @@ func futexSleep(w *atomic.Uint32, expected uint32, d time.Duration) error {
 	time.Sleep(s)
 	return nil
 }
+
+// osYield yields the processor to other goroutines.
+func osYield() { runtime.Gosched() }
