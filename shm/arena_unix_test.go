@@ -1,0 +1,28 @@
+//go:build unix
+
+package shm
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestLockRefused(t *testing.T) {
+	saved := mlock
+	t.Cleanup(func() { mlock = saved })
+	mlock = func([]byte) error { return unix.ENOMEM }
+	_, err := New(1<<20, Options{Lock: true})
+	wantErr(t, "New with a refused mlock", err, ErrRefused)
+	wantErr(t, "New with a refused mlock", err, unix.ENOMEM)
+	name := uniqueName(t)
+	_, err = Create(name, 1<<20, Options{Lock: true})
+	wantErr(t, "Create with a refused mlock", err, ErrRefused)
+	if _, err := os.Stat(filepath.Join(shmDir(), name)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a failed Create left its file behind: %v", err)
+	}
+}

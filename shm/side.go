@@ -1,0 +1,142 @@
+package shm
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/weftlabs/weft/internal/park"
+)
+
+// ringWaitSlice bounds one sleep of a ring side waiting for its peer: it
+// wakes this often to look at its context and, once a whole slice has
+// passed with nothing happening, at whether the peer is still alive.
+const ringWaitSlice = 10 * time.Millisecond
+
+// side is one end's view of its own state words and its peer's.
+type side struct {
+	flags, pid, wake             *atomic.Uint32 // ours
+	peerFlags, peerPid, peerWake *atomic.Uint32 // the peer's
+}
+
+// attach claims the side for this process: the pid slot must be empty or
+// hold a process that has died (whose place is taken over: it published
+// only whole records, so the ring is consistent).
+func (s *side) attach(what string) error {
+	me := uint32(os.Getpid())
+	for {
+		if s.flags.Load()&flagClosed != 0 {
+			return fmt.Errorf("shm: attach %s: %w", what, ErrClosed)
+		}
+		cur := s.pid.Load()
+		if cur != 0 && processAlive(int(cur)) {
+			return fmt.Errorf("shm: attach %s: %w by process %d", what, ErrBusy, cur)
+		}
+		if s.pid.CompareAndSwap(cur, me) {
+			s.flags.And(^flagWaiting)
+			return nil
+		}
+	}
+}
+
+// wakePeer wakes the peer if its flags (just loaded) say it sleeps.
+func (s *side) wakePeer(peerFlags uint32) {
+	if peerFlags&flagWaiting == 0 {
+		return
+	}
+	s.peerFlags.And(^flagWaiting)
+	s.peerWake.Add(1)
+	notify(s.peerWake, 1) // without futex (not Linux), the peer polls instead
+}
+
+// close marks the side closed (final) and wakes the peer.
+func (s *side) close() {
+	s.flags.Or(flagClosed)
+	s.peerWake.Add(1)
+	notify(s.peerWake, 1)
+}
+
+// peerGone returns ErrClosed if the peer closed, ErrPeerDead if its
+// process has exited, else nil. checkAlive says whether to pay for the
+// liveness check (a system call and a /proc read).
+func (s *side) peerGone(checkAlive bool) error {
+	if s.peerFlags.Load()&flagClosed != 0 {
+		return ErrClosed
+	}
+	if checkAlive {
+		if pid := s.peerPid.Load(); pid != 0 && !processAlive(int(pid)) {
+			return fmt.Errorf("%w: process %d", ErrPeerDead, pid)
+		}
+	}
+	return nil
+}
+
+// await runs try until it succeeds or fails with something other than
+// retry, waiting between attempts: first spinning and yielding (park's
+// Backoff), then giving the CPU to another thread once, then sleeping on
+// the side's wake word. The sleep follows the announce-recheck-sleep
+// protocol, with the peer's publish-then-check:
+//
+//	we:   seq := wake; flags |= waiting; try again; futex_wait(wake, seq)
+//	peer: publish (atomic store); if flags & waiting { clear; wake++; futex_wake }
+//
+// Our RMW on flags and the peer's store are sequentially consistent, and
+// each side loads the other's word after its own write: either our recheck
+// sees the publication, or the peer sees waiting and bumps wake, which
+// our futex_wait then finds different from seq (or is woken from). No
+// wake-up is lost. A sleep lasts at most ringWaitSlice; after a whole
+// slice without progress we check that the peer still lives.
+func (s *side) await(ctx context.Context, try func() error, retry error) error {
+	var b park.Backoff
+	for b.Snooze() {
+		if err := try(); err != retry {
+			return err
+		}
+	}
+	for {
+		// Let the peer run if it shares our CPU (a Gosched would only
+		// let goroutines of this process run), then look once more.
+		osYield()
+		if err := try(); err != retry {
+			return err
+		}
+		if err := s.sleep(ctx, try, retry); err != retry {
+			return err
+		}
+	}
+}
+
+// sleep is await's slow path: announce, recheck, sleep, in slices, until
+// try succeeds or fails otherwise, the context ends or the peer is gone.
+func (s *side) sleep(ctx context.Context, try func() error, retry error) error {
+	wake := s.wake
+	defer s.flags.And(^flagWaiting)
+	checkAlive := false
+	for {
+		seq := wake.Load()
+		s.flags.Or(flagWaiting)
+		if err := try(); err != retry {
+			return err
+		}
+		if err := s.peerGone(checkAlive); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		d := ringWaitSlice
+		if dl, ok := ctx.Deadline(); ok {
+			d = max(min(d, time.Until(dl)), time.Microsecond)
+		}
+		start := time.Now()
+		futexSleep(wake, seq, d)
+		// Woken early: the peer did something, try again (and spin
+		// again first, it may be streaming).
+		if time.Since(start) < d {
+			return retry
+		}
+		checkAlive = true
+	}
+}
