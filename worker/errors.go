@@ -25,3 +25,23 @@ var (
 	// registered for.
 	ErrUnknownType = errors.New("worker: unknown message type")
 )
+
+var (
+	// ErrNotRegistered is returned for a name or handle the registry,
+	// monitor or environment it is given to does not hold: a resource
+	// never added (or of another type), a recorder already unregistered.
+	ErrNotRegistered = errors.New("worker: not registered")
+
+	// ErrNameTaken is returned when registering a name that is already
+	// registered (a resource, an expvar page).
+	ErrNameTaken = errors.New("worker: name already taken")
+
+	// ErrNotAcquired is returned by Recycler.Release and Retire for a
+	// worker that is not out on loan from that recycler (released twice,
+	// or another recycler's).
+	ErrNotAcquired = errors.New("worker: not acquired")
+
+	// ErrNotOnWorker is returned by thread utilities called outside a task
+	// of a CPU worker (or on a worker of another scheduler).
+	ErrNotOnWorker = errors.New("worker: not on a worker")
+)
