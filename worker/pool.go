@@ -79,6 +79,7 @@ type Pool[In, Out any] struct {
 	timeout time.Duration
 	handler func(ctx context.Context, st *poolState, in In) (Out, error)
 	states  poolStates
+	threads threadContexts // handler contexts that carry the worker (thread.go)
 
 	_ pad.Line
 	// admitted counts tasks accepted and not finished; it never exceeds
@@ -168,6 +169,9 @@ func newPool[In, Out any](opt PoolOptions, newState func(int) any, handler func(
 	}
 	p.limit = int64(p.workers + opt.QueueSize)
 	p.states.init(p, newState)
+	if opt.Kind == CPU {
+		p.threads.init(p.s)
+	}
 	return p, nil
 }
 
@@ -247,12 +251,12 @@ func (p *Pool[In, Out]) submit(ctx context.Context, in In, wait bool) (*sched.Fu
 			defer p.release()
 			st := p.states.take()
 			defer p.states.give(st)
-			return p.run(ctx, st, in)
+			return p.run(threadIOContext(ctx), st, in)
 		})
 	} else {
 		f = sched.Go(ctx, p.s, func(w *sched.Worker) (Out, error) {
 			defer p.release()
-			return p.run(ctx, p.states.of(w), in)
+			return p.run(p.threads.context(ctx, w), p.states.of(w), in)
 		})
 	}
 	if f.Done() {
@@ -390,12 +394,12 @@ func (p *Pool[In, Out]) Map(ctx context.Context, ins []In, opt MapOptions) ([]Ou
 				defer p.release()
 				st := p.states.take()
 				defer p.states.give(st)
-				return lane(ctx, st)
+				return lane(threadIOContext(ctx), st)
 			})
 		} else {
 			f = sched.Go(ctx, p.s, func(w *sched.Worker) (struct{}, error) {
 				defer p.release()
-				return lane(ctx, p.states.of(w))
+				return lane(p.threads.context(ctx, w), p.states.of(w))
 			})
 		}
 		futures = append(futures, f)
