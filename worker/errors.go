@@ -45,3 +45,9 @@ var (
 	// of a CPU worker (or on a worker of another scheduler).
 	ErrNotOnWorker = errors.New("worker: not on a worker")
 )
+
+var (
+	// ErrMemoryLimit is returned by a System's non-blocking submissions
+	// while the live heap is over SystemOptions.MemoryLimit.
+	ErrMemoryLimit = errors.New("worker: over the memory limit")
+)

@@ -62,8 +62,20 @@ type PoolOptions struct {
 	Scheduler *sched.Scheduler
 	// Pin pins the CPU workers of a scheduler the pool starts itself.
 	Pin bool
-	// Name labels the pool's scheduler for pprof (default "pool").
+	// Name labels the pool's scheduler for pprof (default "pool") and
+	// its workers in Health.
 	Name string
+	// Health, if set, records every task of the pool: each worker
+	// registers a TaskRecorder (named NAME/cpu-ID or NAME/io-N) the first
+	// time it runs one, and records its duration and outcome. The pool
+	// does not close the monitor.
+	Health *HealthMonitor
+	// StateLimit, if positive, bounds the size that a worker's state
+	// (NewStatefulPool) reports through MemorySizer: after a task, a
+	// state that reports more is replaced by a fresh one from newState,
+	// and the old one is closed if it is an io.Closer. States that do
+	// not implement MemorySizer are never replaced.
+	StateLimit int64
 }
 
 // Pool runs one typed handler over inputs, on CPU workers or on I/O
@@ -99,10 +111,6 @@ type Pool[In, Out any] struct {
 
 const defaultIOWorkers = 64
 
-// poolState is a worker's handler state, as an opaque pointer: the
-// stateful constructor stores a *S in it.
-type poolState struct{ v any }
-
 // NewPool starts a pool that runs handler.
 func NewPool[In, Out any](handler func(ctx context.Context, in In) (Out, error), opt PoolOptions) (*Pool[In, Out], error) {
 	if handler == nil {
@@ -135,6 +143,8 @@ func newPool[In, Out any](opt PoolOptions, newState func(int) any, handler func(
 		return nil, fmt.Errorf("%w: Workers = %d", ErrInvalidOptions, opt.Workers)
 	case opt.QueueSize < 0:
 		return nil, fmt.Errorf("%w: QueueSize = %d", ErrInvalidOptions, opt.QueueSize)
+	case opt.StateLimit < 0:
+		return nil, fmt.Errorf("%w: StateLimit = %d", ErrInvalidOptions, opt.StateLimit)
 	case opt.Timeout < 0:
 		return nil, fmt.Errorf("%w: Timeout = %v", ErrInvalidOptions, opt.Timeout)
 	case opt.Scheduler != nil && opt.Kind == CPU && opt.Workers != 0:
@@ -168,7 +178,7 @@ func newPool[In, Out any](opt PoolOptions, newState func(int) any, handler func(
 		p.workers = cmp.Or(opt.Workers, defaultIOWorkers)
 	}
 	p.limit = int64(p.workers + opt.QueueSize)
-	p.states.init(p, newState)
+	p.states.init(p.s, opt, p.workers, newState)
 	if opt.Kind == CPU {
 		p.threads.init(p.s)
 	}
@@ -283,7 +293,8 @@ func mapSchedErr(err error) error {
 	return err
 }
 
-// run is one task: the default deadline, the accounting, the handler.
+// run is one task: the default deadline, the accounting, the health
+// record, the handler, and the state's size check.
 func (p *Pool[In, Out]) run(ctx context.Context, st *poolState, in In) (out Out, err error) {
 	if p.timeout > 0 {
 		var cancel context.CancelFunc
@@ -291,6 +302,7 @@ func (p *Pool[In, Out]) run(ctx context.Context, st *poolState, in In) (out Out,
 		defer cancel()
 	}
 	p.running.Add(1)
+	t := p.states.begin(st)
 	defer func() {
 		p.running.Add(-1)
 		if v := recover(); v != nil {
@@ -298,6 +310,7 @@ func (p *Pool[In, Out]) run(ctx context.Context, st *poolState, in In) (out Out,
 			// *sched.PanicError and replaces the worker.
 			p.panics.Add(1)
 			p.failed.Add(1)
+			p.states.end(st, t, sched.ErrPanic)
 			panic(v)
 		}
 		if err != nil {
@@ -305,6 +318,7 @@ func (p *Pool[In, Out]) run(ctx context.Context, st *poolState, in In) (out Out,
 		} else {
 			p.completed.Add(1)
 		}
+		p.states.end(st, t, err)
 	}()
 	return p.handler(ctx, st, in)
 }
@@ -435,29 +449,33 @@ type PoolStats struct {
 	Completed    uint64
 	Failed       uint64 // returned an error or panicked
 	Panics       uint64
-	Sched        sched.Stats // the scheduler underneath (shared, if the pool shares one)
+	// StatesReplaced counts worker states replaced for StateLimit.
+	StatesReplaced uint64
+	Sched          sched.Stats // the scheduler underneath (shared, if the pool shares one)
 }
 
 // Stats returns a snapshot of the pool's state and counters.
 func (p *Pool[In, Out]) Stats() PoolStats {
 	active := int(p.running.Load())
 	st := PoolStats{
-		TotalWorkers: p.workers,
-		ActiveTasks:  active,
-		BusyWorkers:  min(active, p.workers),
-		QueuedTasks:  max(0, int(p.admitted.Load())-active),
-		Completed:    p.completed.Load(),
-		Failed:       p.failed.Load(),
-		Panics:       p.panics.Load(),
-		Sched:        p.s.Stats(),
+		TotalWorkers:   p.workers,
+		ActiveTasks:    active,
+		BusyWorkers:    min(active, p.workers),
+		QueuedTasks:    max(0, int(p.admitted.Load())-active),
+		Completed:      p.completed.Load(),
+		Failed:         p.failed.Load(),
+		Panics:         p.panics.Load(),
+		StatesReplaced: p.states.replaced.Load(),
+		Sched:          p.s.Stats(),
 	}
 	st.IdleWorkers = st.TotalWorkers - st.BusyWorkers
 	return st
 }
 
 // Close stops accepting tasks (ErrClosed from now on), waits for every
-// accepted task to finish, and closes the pool's own scheduler. It is
-// idempotent; the guide's terminate.
+// accepted task to finish, closes the pool's own scheduler, and retires
+// the workers' states (those that are io.Closers are closed; recorders
+// leave PoolOptions.Health). It is idempotent; the guide's terminate.
 func (p *Pool[In, Out]) Close() error {
 	_, err := p.Shutdown(context.Background())
 	return err
@@ -487,65 +505,7 @@ func (p *Pool[In, Out]) Shutdown(ctx context.Context) (unfinished int, err error
 		if p.own {
 			p.closeErr = p.s.Close()
 		}
+		p.states.closeAll()
 	})
 	return 0, p.closeErr
-}
-
-// poolStates holds the handlers' per-worker state: for a CPU pool one per
-// scheduler worker (sched.WorkerLocal, made on first use by that worker,
-// so no synchronisation); for an IO pool a free list of states, one per
-// concurrent task, since I/O goroutines come and go.
-type poolStates struct {
-	newState func(int) any
-	local    *sched.WorkerLocal[*poolState]
-	free     chan *poolState
-	made     atomic.Int64
-}
-
-func (ps *poolStates) init(p interface{ sched() *sched.Scheduler }, newState func(int) any) {
-	ps.newState = newState
-	if newState == nil {
-		return
-	}
-	ps.local = sched.NewWorkerLocal[*poolState](p.sched(), nil)
-	ps.free = make(chan *poolState, 1024)
-}
-
-func (p *Pool[In, Out]) sched() *sched.Scheduler { return p.s }
-
-var noState = &poolState{}
-
-// of returns worker w's state.
-func (ps *poolStates) of(w *sched.Worker) *poolState {
-	if ps.newState == nil {
-		return noState
-	}
-	slot := ps.local.Get(w)
-	if *slot == nil {
-		*slot = &poolState{v: ps.newState(w.ID())}
-	}
-	return *slot
-}
-
-// take returns a free state for an I/O task, making one if none is free.
-func (ps *poolStates) take() *poolState {
-	if ps.newState == nil {
-		return noState
-	}
-	select {
-	case st := <-ps.free:
-		return st
-	default:
-		return &poolState{v: ps.newState(int(ps.made.Add(1) - 1))}
-	}
-}
-
-func (ps *poolStates) give(st *poolState) {
-	if ps.newState == nil {
-		return
-	}
-	select {
-	case ps.free <- st:
-	default:
-	}
 }
