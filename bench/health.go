@@ -20,7 +20,66 @@ func init() {
 			{Name: "clock-only", Peer: true, Run: healthClock},
 			{Name: "no-recording", Peer: true, Run: healthNone},
 		},
+	}, &Scenario{
+		Suite: "worker", Name: "health-observe",
+		Doc: "one task's recording alone (duration given: no clock read), on every core at once",
+		Impls: []Impl{
+			{Name: "weft.TaskRecorder", Run: observeWeft},
+			{Name: "mutex-recorder", Peer: true, Run: observeMutex},
+			{Name: "atomic-shared", Peer: true, Run: observeAtomic},
+		},
 	})
+}
+
+// healthDuration is a made-up task time for the observe scenario, spread
+// over a few histogram buckets.
+func healthDuration(i int) time.Duration { return time.Duration(500 + i&1023) }
+
+func observeWeft(n int, _ *Recorder) {
+	m, err := worker.NewHealthMonitor(worker.HealthOptions{})
+	if err != nil {
+		panic(err)
+	}
+	defer m.Close()
+	recs := make([]*worker.TaskRecorder, workers())
+	for i := range recs {
+		if recs[i], err = m.Register("bench"); err != nil {
+			panic(err)
+		}
+	}
+	healthSplit(n, func(g, k int) {
+		r := recs[g]
+		for i := range k {
+			r.Observe(healthDuration(i), i%16 != 0)
+		}
+	})
+	if got := m.Metrics().TotalTasks; got != uint64(n) {
+		panic("health-observe: tasks lost")
+	}
+}
+
+func observeMutex(n int, _ *Recorder) {
+	var m mutexRecorder
+	healthSplit(n, func(_, k int) {
+		for i := range k {
+			m.record(healthDuration(i), i%16 != 0)
+		}
+	})
+	if m.tasks != uint64(n) {
+		panic("health-observe: tasks lost")
+	}
+}
+
+func observeAtomic(n int, _ *Recorder) {
+	var m atomicRecorder
+	healthSplit(n, func(_, k int) {
+		for i := range k {
+			m.record(healthDuration(i), i%16 != 0)
+		}
+	})
+	if m.tasks.Load() != uint64(n) {
+		panic("health-observe: tasks lost")
+	}
 }
 
 // healthSplit runs n tasks on one goroutine per core, task(g, k) running k
