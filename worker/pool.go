@@ -82,6 +82,7 @@ type PoolOptions struct {
 // workers — the guide's WorkerPool. Tasks wait in a bounded queue when
 // every worker is busy; a task that panics fails with an error matching
 // sched.ErrPanic, and its worker is replaced.
+// A handler's context says where it runs (Thread, CurrentWorker).
 type Pool[In, Out any] struct {
 	s       *sched.Scheduler
 	own     bool

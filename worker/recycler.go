@@ -103,6 +103,20 @@ func (o *RecyclerOptions) validate() error {
 // a task, when its state reports more than StateLimit bytes, or when the
 // process's heap is over the heap limit.
 //
+// Memory is measured in two ways, and only these. The process's Go heap:
+// the live bytes of the last completed GC (runtime/metrics
+// /gc/heap/live:bytes), compared with HeapLimit and with
+// HeapLimitFraction of the runtime's soft limit (/gc/gomemlimit:bytes),
+// sampled at most once a millisecond. It counts every goroutine's live
+// objects, not only the workers'; it does not count garbage not yet
+// collected, goroutine stacks, runtime metadata, memory off the Go heap
+// (shm arenas, cgo, kernel buffers), or what was allocated since the last
+// GC. And each worker's state, as it reports itself through MemorySizer,
+// compared with StateLimit at every release: an account the state keeps,
+// which may include memory off the heap that only it knows of. Nothing
+// else — Go cannot attribute heap bytes to the goroutine or object that
+// holds them without walking the heap.
+//
 // Acquire and Release take no lock: each worker has a slot, and an idle
 // worker sits in its slot until an acquirer takes it with a
 // compare-and-swap. Acquirers try the lowest slots first, so a lightly
@@ -474,7 +488,7 @@ func (r *Recycler[S]) checkLoop() {
 
 func (r *Recycler[S]) check() {
 	now := r.now()
-	shed := r.heap.shed(now)
+	over := r.heap.over(now)
 	// From the highest slot down: acquirers prefer low slots, so the high
 	// ones are the least used.
 	for i := len(r.slots) - 1; i >= 0; i-- {
@@ -484,7 +498,7 @@ func (r *Recycler[S]) check() {
 			continue
 		}
 		why, ok := r.idleExpired(w, now)
-		if !ok && shed {
+		if !ok && over {
 			why, ok = recycleHeap, true
 		}
 		if !ok || !s.idle.CompareAndSwap(w, nil) {
@@ -492,14 +506,16 @@ func (r *Recycler[S]) check() {
 		}
 		// w was idle when swapped out, but may have been lent and
 		// released since the load above: judge it again.
-		if why != recycleHeap {
-			if why, ok = r.idleExpired(w, r.now()); !ok {
-				s.idle.Store(w)
-				r.waiters.Notify(1)
-				continue
-			}
+		if why == recycleHeap {
+			over = false // one per check, and one per GC cycle
+			ok = r.heap.claim()
 		} else {
-			shed = false
+			why, ok = r.idleExpired(w, r.now())
+		}
+		if !ok {
+			s.idle.Store(w)
+			r.waiters.Notify(1)
+			continue
 		}
 		r.retire(w, why)
 	}

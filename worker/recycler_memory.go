@@ -100,21 +100,28 @@ func (h *recyclerHeap) effective() uint64 {
 	return lim
 }
 
-// shed reports whether a worker should be retired for the heap now: the
-// live heap is over the limit, and no worker has been retired for it
-// since the GC that measured it. One retirement per GC cycle lets the
-// next GC measure its effect before another is made, instead of emptying
-// the recycler on a figure that only a GC can bring down.
-func (h *recyclerHeap) shed(now time.Duration) bool {
+// over reports whether the live heap is over the limit in force (taking
+// a fresh sample if the last is older than every).
+func (h *recyclerHeap) over(now time.Duration) bool {
 	if !h.enabled() {
 		return false
 	}
 	h.sample(now)
 	lim := h.effective()
-	if lim == 0 || h.live.Load() <= lim {
-		return false
-	}
+	return lim > 0 && h.live.Load() > lim
+}
+
+// claim reserves the retirement of the GC cycle that measured the heap
+// over its limit: one per cycle, so that the next GC measures its effect
+// before another is made, instead of emptying the recycler on a figure
+// only a GC can bring down. It reports false when this cycle's is taken.
+func (h *recyclerHeap) claim() bool {
 	c := h.cycle.Load()
 	last := h.shedAt.Load()
 	return last < c && h.shedAt.CompareAndSwap(last, c)
+}
+
+// shed reports whether a worker should be retired for the heap now.
+func (h *recyclerHeap) shed(now time.Duration) bool {
+	return h.over(now) && h.claim()
 }
