@@ -25,3 +25,11 @@ var (
 	// registered for.
 	ErrUnknownType = errors.New("worker: unknown message type")
 )
+
+// Sentinels of the message broker.
+var (
+	// ErrTypeMismatch is returned when a message type, an event or a
+	// stream is used with other Go types than those it was registered
+	// with.
+	ErrTypeMismatch = errors.New("worker: type mismatch")
+)
