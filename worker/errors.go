@@ -51,3 +51,11 @@ var (
 	// while the live heap is over SystemOptions.MemoryLimit.
 	ErrMemoryLimit = errors.New("worker: over the memory limit")
 )
+
+// Sentinels of the message broker.
+var (
+	// ErrTypeMismatch is returned when a message type, an event or a
+	// stream is used with other Go types than those it was registered
+	// with.
+	ErrTypeMismatch = errors.New("worker: type mismatch")
+)

@@ -1,0 +1,467 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"reflect"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/weftlabs/weft/internal/pad"
+	"github.com/weftlabs/weft/internal/park"
+	"github.com/weftlabs/weft/sched"
+)
+
+// Endpoint is a message type registered on a Broker with Handle: the typed
+// handle to send it requests. Its Request is the fastest way to call the
+// worker; Request (the function) finds the endpoint by name first.
+type Endpoint[In, Out any] struct {
+	b    *Broker
+	name string
+	h    func(context.Context, In) (Out, error)
+	// inline: In travels inside the mailbox slot (see brkInlineable);
+	// outPtrs: Out holds pointers, so a reply taken from a cell is cleared
+	// to let the garbage collector have it.
+	inline, outPtrs bool
+	// cells holds this endpoint's free reply cells. A cell serves one
+	// endpoint for life, so only this broker's worker ever writes it.
+	cells sync.Pool
+}
+
+// Handle registers h as the handler of msgType on b and returns the typed
+// endpoint for it. h runs on the broker's worker, one message at a time;
+// its context is the caller's. A message type is registered once
+// (ErrInvalidOptions otherwise); h must not be nil.
+func Handle[In, Out any](b *Broker, msgType string, h func(ctx context.Context, in In) (Out, error)) (*Endpoint[In, Out], error) {
+	if h == nil {
+		return nil, fmt.Errorf("%w: nil handler for %q", ErrInvalidOptions, msgType)
+	}
+	e := &Endpoint[In, Out]{
+		b: b, name: msgType, h: h,
+		inline:  brkInlineable[In](),
+		outPtrs: brkHasPointers(reflect.TypeFor[Out]()),
+	}
+	e.cells.New = func() any { return brkNewCell(e) }
+	if err := b.register(msgType, e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Type returns the endpoint's message type.
+func (e *Endpoint[In, Out]) Type() string { return e.name }
+
+func (e *Endpoint[In, Out]) signature() string {
+	return fmt.Sprintf("request %v -> %v", reflect.TypeFor[In](), reflect.TypeFor[Out]())
+}
+
+// Request sends in to the worker and waits for the handler's reply, for as
+// long as ctx and the broker's default timeout allow. It returns the
+// handler's result and error; ErrTimeout (wrapped) when the default
+// timeout passed, ctx's error when ctx ended, ErrClosed once the broker is
+// closed. A handler that panicked gives an error matching sched.ErrPanic.
+//
+// In steady state Request allocates nothing: the reply cell comes from a
+// pool, and a small pointer-free input travels inside the mailbox slot.
+func (e *Endpoint[In, Out]) Request(ctx context.Context, in In) (Out, error) {
+	var zero Out
+	c, g, err := e.send(ctx, in, false)
+	if err != nil {
+		return zero, e.fail("request", err)
+	}
+	if err := c.await(ctx, g, e.b.waitLimit()); err != nil {
+		// The cell is the worker's now (see brkCell).
+		e.b.timeouts.Add(1)
+		return zero, e.fail("request", err)
+	}
+	out, err := c.out, c.err
+	// Clear only what holds pointers: a write would take the reply line
+	// from the worker's cache for nothing.
+	if err != nil {
+		c.err = nil
+	}
+	if e.outPtrs {
+		c.out = zero
+	}
+	if !e.inline {
+		var zi In
+		c.in = zi
+	}
+	e.cells.Put(c)
+	return out, err
+}
+
+// Post sends in to the worker without waiting for the reply (the guide's
+// post): ctx bounds only the wait for room in the mailbox. The handler
+// runs with a context that ends when the broker is shut down; if it
+// fails, its error is emitted as the event ErrorEvent.
+func (e *Endpoint[In, Out]) Post(ctx context.Context, in In) error {
+	if _, _, err := e.send(ctx, in, true); err != nil {
+		return e.fail("post", err)
+	}
+	return nil
+}
+
+func (e *Endpoint[In, Out]) post(ctx context.Context, in In) error { return e.Post(ctx, in) }
+
+func (e *Endpoint[In, Out]) fail(op string, err error) error {
+	return fmt.Errorf("worker: %s %q: %w", op, e.name, err)
+}
+
+var errNilContext = fmt.Errorf("%w: nil context", ErrInvalidOptions)
+
+// send puts a request (or a post) for in into the mailbox and returns its
+// reply cell and generation.
+func (e *Endpoint[In, Out]) send(ctx context.Context, in In, posted bool) (*brkCell[In, Out], uint64, error) {
+	if ctx == nil {
+		return nil, 0, errNilContext
+	}
+	c := e.cells.Get().(*brkCell[In, Out])
+	// The cell is resolved (its last generation replied to or given up),
+	// so its state is 2(g-1) or 2(g-1)+1: the next generation is g. The
+	// caller reads the reply line here but never writes it.
+	g := c.state.Load()>>1 + 1
+	if !e.inline {
+		c.in = in
+	}
+	s, pos, err := e.b.mbox.claim(ctx, e.b.waitLimit())
+	if err != nil {
+		if err != ErrClosed {
+			e.b.timeouts.Add(1) // gave up waiting for room
+		}
+		if !e.inline {
+			var zero In
+			c.in = zero
+		}
+		e.cells.Put(c)
+		return nil, 0, err
+	}
+	s.job = c
+	if posted {
+		s.gen, s.ctx = g|mboxPosted, e.b.base
+	} else {
+		s.gen, s.ctx = g, ctx
+	}
+	if e.inline {
+		// In is pointer-free and fits (brkInlineable): a scalar copy.
+		*(*In)(unsafe.Pointer(&s.arg)) = in
+	}
+	e.b.mbox.publish(s, pos)
+	return c, g, nil
+}
+
+// Request sends in to the handler registered for msgType on b and waits
+// for its reply, as Endpoint.Request does. It fails with ErrUnknownType
+// when no handler is registered for msgType, and with ErrTypeMismatch when
+// the handler's types are not In and Out.
+func Request[In, Out any](ctx context.Context, b *Broker, msgType string, in In) (Out, error) {
+	e, err := brkLookup[*Endpoint[In, Out]](b, msgType, "request", reflect.TypeFor[In](), reflect.TypeFor[Out]())
+	if err != nil {
+		var zero Out
+		return zero, err
+	}
+	return e.Request(ctx, in)
+}
+
+// Post sends in to the handler registered for msgType on b without
+// waiting for its reply, as Endpoint.Post does. Any request handler whose
+// input type is In accepts posts.
+func Post[In any](ctx context.Context, b *Broker, msgType string, in In) error {
+	p, err := brkLookup[brkPoster[In]](b, msgType, "post", reflect.TypeFor[In](), nil)
+	if err != nil {
+		return err
+	}
+	return p.post(ctx, in)
+}
+
+// brkPoster is what Post needs of an endpoint: any *Endpoint[In, _].
+type brkPoster[In any] interface {
+	post(context.Context, In) error
+}
+
+// brkLookup finds the route for msgType and checks that it is an R.
+func brkLookup[R any](b *Broker, msgType, op string, in, out reflect.Type) (R, error) {
+	var zero R
+	r, ok := (*b.routes.Load())[msgType]
+	if !ok {
+		if b.isClosed() {
+			return zero, fmt.Errorf("worker: %s %q: %w", op, msgType, ErrClosed)
+		}
+		return zero, fmt.Errorf("worker: %s %q: %w", op, msgType, ErrUnknownType)
+	}
+	e, ok := r.(R)
+	if !ok {
+		want := fmt.Sprintf("%s %v", op, in)
+		if out != nil {
+			want += fmt.Sprintf(" -> %v", out)
+		}
+		return zero, fmt.Errorf("worker: %q is a %s, not a %s: %w", msgType, r.signature(), want, ErrTypeMismatch)
+	}
+	return e, nil
+}
+
+// register adds a route under name.
+func (b *Broker) register(name string, r brkRoute) error {
+	if name == "" {
+		return fmt.Errorf("%w: empty message type", ErrInvalidOptions)
+	}
+	b.routeMu.Lock()
+	defer b.routeMu.Unlock()
+	if b.isClosed() {
+		return fmt.Errorf("worker: handle %q: %w", name, ErrClosed)
+	}
+	old := *b.routes.Load()
+	if _, dup := old[name]; dup {
+		return fmt.Errorf("%w: message type %q already has a handler", ErrInvalidOptions, name)
+	}
+	m := maps.Clone(old)
+	m[name] = r
+	b.routes.Store(&m)
+	return nil
+}
+
+// brkCell is one call's meeting point with the worker: the reply line
+// (state, flag and value on one cache line) and the input when it does not
+// travel in the mailbox slot.
+//
+// state is a generation counter: 2g means reply g is in the cell; 2g+1
+// means the caller of generation g gave up on it. A caller takes a cell
+// from the endpoint's pool, derives g from state, sends g along with the
+// message, and waits for state == 2g. Only two writers exist, and they
+// decide between them with one compare-and-swap on state:
+//
+//   - the worker writes out and err, then CASes state from its resolved
+//     value to 2g; if it finds 2g+1 instead, the caller has gone: it drops
+//     the reply, counts it as late, and returns the cell to the pool;
+//   - a caller that stops waiting CASes state to 2g+1; if it finds 2g
+//     instead, the reply got there first and is delivered.
+//
+// So a cell is returned to the pool exactly once per generation, by
+// whoever saw the end of it: the caller that took the reply, or the worker
+// that found the caller gone. A late reply cannot reach a later caller:
+// the cell is not reused until the worker is done with it, and the next
+// caller waits for the next generation.
+type brkCell[In, Out any] struct {
+	// The reply line: written by the worker, polled by the caller.
+	state    atomic.Uint64
+	sleeping atomic.Uint32 // 1 while the caller is parked or about to park; read by the worker after publishing
+	err      error
+	out      Out
+	_        pad.Line
+
+	// Fixed at creation: read by the worker on every message, never
+	// written again, so the line stays in its cache.
+	ep   *Endpoint[In, Out]
+	wake chan struct{} // capacity 1: the worker's nudge to a parked caller
+	_    pad.Line
+
+	// The current owner's (a caller, or the worker after an abandonment).
+	in    In          // the input, when !ep.inline; read by the worker
+	timer *time.Timer // the default timeout while parked, made on first use
+}
+
+// brkNewCell makes a cell whose reply line does not straddle two cache
+// lines. Go aligns an object only to its size class, and a generic struct
+// cannot be padded to a multiple of 64 bytes at compile time; consecutive
+// objects of one size class sit at offsets that cycle through the line, so
+// a few tries find a good one (cells are pooled: this runs rarely).
+func brkNewCell[In, Out any](e *Endpoint[In, Out]) *brkCell[In, Out] {
+	var c *brkCell[In, Out]
+	for range 8 {
+		c = &brkCell[In, Out]{ep: e, wake: make(chan struct{}, 1)}
+		start := uintptr(unsafe.Pointer(&c.state))
+		end := uintptr(unsafe.Pointer(&c.out)) + unsafe.Sizeof(c.out)
+		if end-start > 64 || start/64 == (end-1)/64 {
+			break
+		}
+	}
+	return c
+}
+
+// await waits for reply g: a tight poll, a spin with pauses and yields,
+// then a park. It returns nil when the reply is in the cell, or why the
+// caller stopped waiting (the cell then belongs to the worker).
+func (c *brkCell[In, Out]) await(ctx context.Context, g uint64, limit time.Duration) error {
+	want := 2 * g
+	for range brkTightPolls {
+		if c.state.Load() == want {
+			return nil
+		}
+	}
+	var bo park.Backoff
+	for bo.Snooze() {
+		if c.state.Load() == want {
+			return nil
+		}
+	}
+	return c.sleep(ctx, g, limit)
+}
+
+// sleep parks the caller until reply g, ctx's end or limit. The wake-up
+// protocol, against brkCell.reply:
+//
+//	caller                         worker
+//	sleeping = 1                   write out, err
+//	recheck state == 2g            CAS state → 2g
+//	park on wake                   load sleeping; if 1: send on wake
+//
+// All four are sequentially consistent atomics (the CAS a full barrier),
+// so the caller's recheck sees the reply or the worker sees the flag.
+// A nudge can arrive late, after the caller found the reply by itself; it
+// stays in wake's buffer and costs the next sleeper on the cell one extra
+// recheck, which the loop does anyway.
+//
+// The time spent spinning before sleep (a few microseconds) is not counted
+// against limit: the fast path reads no clock.
+func (c *brkCell[In, Out]) sleep(ctx context.Context, g uint64, limit time.Duration) error {
+	want := 2 * g
+	var tc <-chan time.Time
+	if limit > 0 {
+		if c.timer == nil {
+			c.timer = time.NewTimer(limit)
+		} else {
+			c.timer.Reset(limit)
+		}
+		defer c.timer.Stop()
+		tc = c.timer.C
+	}
+	done := ctx.Done()
+	for {
+		c.sleeping.Store(1)
+		if c.state.Load() == want {
+			c.sleeping.Store(0)
+			return nil
+		}
+		var why error
+		select {
+		case <-c.wake:
+		case <-done:
+			why = ctx.Err()
+		case <-tc:
+			why = ErrTimeout
+		}
+		c.sleeping.Store(0)
+		if why == nil {
+			continue
+		}
+		// Give up, unless the reply got there first: the CAS decides.
+		s := c.state.Load()
+		if s != want && c.state.CompareAndSwap(s, want+1) {
+			return why
+		}
+		return nil
+	}
+}
+
+// reply resolves generation gen (mboxPosted set for a post) with the
+// handler's result. Worker only.
+func (c *brkCell[In, Out]) reply(b *Broker, gen uint64, out Out, err error) {
+	g := gen &^ mboxPosted
+	if gen != g {
+		// Posted: nobody waits. Mark the generation given up and recycle.
+		if err != nil {
+			b.evt.emitError(b, fmt.Errorf("worker: post %q: %w", c.ep.name, err))
+		}
+		c.release()
+		c.state.Store(2*g + 1)
+		c.ep.cells.Put(c)
+		return
+	}
+	c.out, c.err = out, err
+	for {
+		s := c.state.Load()
+		if s == 2*g+1 {
+			// The caller gave up: the late reply is dropped, and the cell
+			// is ours to recycle.
+			b.late.Add(1)
+			c.release()
+			c.ep.cells.Put(c)
+			return
+		}
+		// Release: out and err are visible to the caller that sees 2g.
+		if c.state.CompareAndSwap(s, 2*g) {
+			break
+		}
+	}
+	if c.sleeping.Load() != 0 {
+		select {
+		case c.wake <- struct{}{}:
+		default: // a nudge is already pending
+		}
+	}
+}
+
+// release drops what the cell references, before it goes back to the pool
+// unused by a caller.
+func (c *brkCell[In, Out]) release() {
+	var (
+		zi In
+		zo Out
+	)
+	c.in, c.out, c.err = zi, zo, nil
+}
+
+// brkRun handles the request in s on the worker.
+func (c *brkCell[In, Out]) brkRun(b *Broker, s *mboxSlot) {
+	var in In
+	if c.ep.inline {
+		in = *(*In)(unsafe.Pointer(&s.arg))
+	} else {
+		in = c.in
+	}
+	if b.aborting.Load() {
+		b.notRun.Add(1)
+		var zero Out
+		c.reply(b, s.gen, zero, fmt.Errorf("worker: %q not run: %w", c.ep.name, ErrClosed))
+		return
+	}
+	out, err := brkInvoke(b, c.ep.h, s.ctx, in)
+	c.reply(b, s.gen, out, err)
+}
+
+// brkInvoke calls a handler, turning a panic into a *sched.PanicError and
+// counting failures.
+func brkInvoke[In, Out any](b *Broker, h func(context.Context, In) (Out, error), ctx context.Context, in In) (out Out, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			b.panics.Add(1)
+			err = &sched.PanicError{Value: v, Stack: debug.Stack()}
+		}
+		if err != nil {
+			b.failed.Add(1)
+		}
+	}()
+	return h(ctx, in)
+}
+
+// brkInlineable reports whether a T travels inside a mailbox slot: it must
+// fit, and hold no pointers (the slot's bytes are scalars to the garbage
+// collector).
+func brkInlineable[T any]() bool {
+	t := reflect.TypeFor[T]()
+	return t.Size() <= uintptr(mboxInlineSize) && t.Align() <= 8 && !brkHasPointers(t)
+}
+
+// brkHasPointers reports whether values of t may hold pointers.
+func brkHasPointers(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+		return false
+	case reflect.Array:
+		return t.Len() > 0 && brkHasPointers(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if brkHasPointers(t.Field(i).Type) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
