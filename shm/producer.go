@@ -36,7 +36,11 @@ func (r *Ring) Producer() (*Producer, error) {
 	}
 	p.tail = h.tail.Load()
 	p.cachedHead = h.head.Load()
-	if err := p.checkHead(p.cachedHead); err != nil {
+	err := p.checkHead(p.cachedHead)
+	if err == nil && p.tail%8 != 0 {
+		err = fmt.Errorf("%w: ring tail %d", ErrCorrupt, p.tail)
+	}
+	if err != nil {
 		h.prodPid.Store(0)
 		return nil, err
 	}
