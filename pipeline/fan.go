@@ -1,0 +1,126 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+)
+
+// Merge is fan-in: a stream of the items of all ins, interleaved as they
+// arrive (each input's own order is kept). The inputs' producers push
+// into one shared queue, so a merge costs no goroutine and no extra
+// hand-off. All inputs must belong to the same pipeline.
+func Merge[T any](name string, ins ...*Stream[T]) *Stream[T] {
+	var p *Pipeline
+	for _, in := range ins {
+		if in != nil && in.p != nil {
+			p = in.p
+			break
+		}
+	}
+	if p == nil {
+		return &Stream[T]{}
+	}
+	if !p.building() {
+		return &Stream[T]{p: p} // the sink reports ErrReused
+	}
+	n := p.addNode("merge", name, 1)
+	producers := 0
+	ok := true
+	for i, in := range ins {
+		switch {
+		case in == nil || in.p == nil:
+			p.setErr(stageErr(n.name, fmt.Errorf("input %d is not a stream: %w", i, ErrInvalid)))
+			ok = false
+		case in.p != p:
+			p.setErr(stageErr(n.name, fmt.Errorf("input %d: %w", i, ErrForeign)))
+			ok = false
+		default:
+			ok = in.consume(n.name) && ok
+			producers += in.producers
+		}
+	}
+	out := newStream[T](n, producers, false)
+	if !ok {
+		return out
+	}
+	n.plan = func() {
+		// The inputs' producers emit where the merged stream's own
+		// producers would: its queue, or a Tee after it.
+		for _, in := range ins {
+			in.attach = out.emitter
+		}
+	}
+	n.queue = func() (int, int) {
+		if out.e == nil {
+			return 0, 0
+		}
+		return out.e.stat()
+	}
+	return out
+}
+
+// Tee is fan-out by copying: it returns k streams that each carry every
+// item of in, in order. It runs on the goroutines of the stage before it,
+// handing each batch to every output in turn, so the slowest consumer sets
+// the pace (and memory stays bounded). Items are copied shallowly: outputs
+// see the same pointers, maps and slices.
+func Tee[T any](in *Stream[T], name string, k int) []*Stream[T] {
+	if in == nil || in.p == nil {
+		return nil
+	}
+	p := in.p
+	if !p.building() {
+		return nil
+	}
+	n := p.addNode("tee", name, 1)
+	if k < 1 {
+		p.setErr(stageErr(n.name, fmt.Errorf("%d outputs: %w", k, ErrInvalid)))
+	}
+	outs := make([]*Stream[T], max(k, 0))
+	for i := range outs {
+		outs[i] = newStream[T](n, in.producers, in.fusable)
+	}
+	if !in.consume(n.name) {
+		return outs
+	}
+	n.fused = true
+	n.plan = func() {
+		in.attach = func(up *worker) emitter[T] {
+			// Every producer of in shares the tee's one lane (counted
+			// with atomic adds), keeping its own worker index for the
+			// stages fused after the tee.
+			w := &worker{n: n, r: up.r, idx: up.idx, st: &n.lanes[0]}
+			t := &teeOp[T]{w: w}
+			for _, o := range outs {
+				t.outs = append(t.outs, o.emitter(w))
+			}
+			return t
+		}
+	}
+	return outs
+}
+
+type teeOp[T any] struct {
+	w    *worker
+	outs []emitter[T]
+}
+
+func (t *teeOp[T]) put(ctx context.Context, items []T) error {
+	t.w.st.in.Add(uint64(len(items)))
+	for _, o := range t.outs {
+		if err := o.put(ctx, items); err != nil {
+			return err
+		}
+	}
+	t.w.st.out.Add(uint64(len(items)))
+	return nil
+}
+
+func (t *teeOp[T]) end(ctx context.Context) error {
+	for _, o := range t.outs {
+		if err := o.end(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,106 @@
+package pipeline
+
+import (
+	"context"
+	"runtime/debug"
+	"runtime/pprof"
+	"sync/atomic"
+
+	"github.com/weftlabs/weft/internal/pad"
+)
+
+// node is one stage of a pipeline, without its types: what the run, the
+// stats and the errors need to know of it.
+type node struct {
+	p       *Pipeline
+	kind    string // "map", "filter", "source", …
+	name    string
+	workers int
+
+	// lanes are the stage's counters, one per worker, each written by the
+	// goroutine running that worker and read by Stats.
+	lanes []lane
+	// extra, if set, adds counters kept elsewhere (per batch of an
+	// ordered stage) to a snapshot.
+	extra func(*StageStats)
+
+	// Set when the run starts.
+	// ctx is the run's context with the pprof label stage=name: the
+	// goroutines' labels, and the context the stage's functions receive
+	// (so pprof.Label(ctx, "stage") names the stage).
+	ctx   context.Context
+	fused bool // runs on the goroutines of the stage before it
+	queue func() (n, capacity int)
+
+	// plan decides how the stage's input is handed to it (a queue, or
+	// fusion into the producer); start launches its goroutines. Both are
+	// nil for stages that need neither; plan runs for every node, in
+	// creation order (upstream first), before any start.
+	plan  func()
+	start func()
+}
+
+// lane is one worker's counters. Only that worker's goroutine writes them
+// (plain load-add-store, no locked instruction); Stats reads them at any
+// time. The padding keeps workers of one stage off each other's lines.
+type lane struct {
+	in, out atomic.Uint64
+	busy    atomic.Int64 // ns running the stage's own code
+	waitIn  atomic.Int64 // ns blocked on an empty input queue
+	waitOut atomic.Int64 // ns blocked on a full output queue
+	_       [pad.Size - 40]byte
+}
+
+func addU(a *atomic.Uint64, d int)  { a.Store(a.Load() + uint64(d)) }
+func addI(a *atomic.Int64, d int64) { a.Store(a.Load() + d) }
+
+// runner is one goroutine of the run. cur is the stage it is running
+// now, which changes as a batch passes through fused stages; it names the
+// stage when a panic unwinds the goroutine. Only the goroutine uses it.
+type runner struct {
+	cur *node
+}
+
+// enter makes n the stage the goroutine runs: for the panic report and
+// for the CPU profile's stage label.
+func (r *runner) enter(n *node) {
+	if r.cur != n {
+		r.cur = n
+		setLabels(n.ctx)
+	}
+}
+
+// worker is one worker of a stage, running on goroutine r: it accounts
+// the stage's busy time between resume and pause.
+type worker struct {
+	n     *node
+	r     *runner
+	idx   int
+	st    *lane
+	since int64
+}
+
+func (n *node) worker(r *runner, idx int) *worker {
+	return &worker{n: n, r: r, idx: idx, st: &n.lanes[idx]}
+}
+
+// resume starts (or restarts, after a hand-off downstream) the stage's
+// busy time.
+func (w *worker) resume() {
+	w.r.enter(w.n)
+	w.since = w.n.p.clock()
+}
+
+// pause ends a stretch of busy time.
+func (w *worker) pause() { addI(&w.st.busy, w.n.p.clock()-w.since) }
+
+// fail wraps an error of the stage's function with the stage's name.
+func (w *worker) fail(err error) error { return stageErr(w.n.name, err) }
+
+func stageLabels(ctx context.Context, name string) context.Context {
+	return pprof.WithLabels(ctx, pprof.Labels("stage", name))
+}
+
+func setLabels(ctx context.Context) { pprof.SetGoroutineLabels(ctx) }
+
+func newPanic(v any) *PanicError { return &PanicError{Value: v, Stack: debug.Stack()} }
