@@ -100,12 +100,13 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := sys.Broadcast(ctx, func(ctx context.Context, st *workerState) error {
+	err = sys.Broadcast(ctx, func(ctx context.Context, st *workerState) error {
 		st.maxBatchSize = env.Config().Load().Value.MaxBatchSize
 		fmt.Printf("  worker %d: config version %d, maxBatchSize %d, %d tasks so far\n",
 			worker.Thread(ctx).Worker, v.Version, st.maxBatchSize, st.processed)
 		return nil
-	}); err != nil {
+	})
+	if err != nil {
 		log.Fatal(err)
 	}
 

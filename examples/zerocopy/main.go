@@ -41,7 +41,7 @@ func main() {
 	defer s.Close()
 
 	// transferBuffer: the handler owns what it receives.
-	if _, err := worker.Handle(b, "checksum", func(ctx context.Context, buf *shm.Buffer) (string, error) {
+	must(worker.Handle(b, "checksum", func(ctx context.Context, buf *shm.Buffer) (string, error) {
 		defer buf.Release()
 		bs, err := buf.Bytes()
 		if err != nil {
@@ -52,12 +52,10 @@ func main() {
 			sum = sum*31 + uint32(c)
 		}
 		return fmt.Sprintf("%d bytes at %p, checksum %08x", len(bs), unsafe.SliceData(bs), sum), nil
-	}); err != nil {
-		log.Fatal(err)
-	}
+	}))
 	// processLargeData: the float64s stay where they are; the worker
 	// squares them in place on every core.
-	if _, err := worker.Handle(b, "square", func(ctx context.Context, buf *shm.Buffer) (float64, error) {
+	must(worker.Handle(b, "square", func(ctx context.Context, buf *shm.Buffer) (float64, error) {
 		defer buf.Release()
 		xs, err := shm.View[float64](buf)
 		if err != nil {
@@ -73,20 +71,16 @@ func main() {
 		return sched.ReduceOrdered(ctx, s, xs, 0, func() float64 { return 0 },
 			func(acc, x float64) float64 { return acc + x },
 			func(a, b float64) float64 { return a + b })
-	}); err != nil {
-		log.Fatal(err)
-	}
+	}))
 	// transferMultiple
-	if _, err := worker.Handle(b, "sizes", func(ctx context.Context, bufs []*shm.Buffer) (int, error) {
+	must(worker.Handle(b, "sizes", func(ctx context.Context, bufs []*shm.Buffer) (int, error) {
 		total := 0
 		for _, buf := range bufs {
 			total += buf.Len()
 			buf.Release()
 		}
 		return total, nil
-	}); err != nil {
-		log.Fatal(err)
-	}
+	}))
 
 	// const buffer = new ArrayBuffer(1024 * 1024)
 	buffer, err := arena.Alloc(1 << 20)
@@ -142,4 +136,11 @@ func main() {
 	}
 	fmt.Printf("batch:   %d buffers, %d bytes transferred; senders detached: %v %v %v\n",
 		len(moved), total, buffers[0].Detached(), buffers[1].Detached(), buffers[2].Detached())
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		log.Fatal(err)
+	}
+	return v
 }
