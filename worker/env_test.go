@@ -221,6 +221,13 @@ func TestResources(t *testing.T) {
 	if err := AddResource(&rs, "plain", 42, nil); err != nil {
 		t.Fatal(err)
 	}
+	var lateErr error
+	if err := AddResource(&rs, "reentrant", 0, func(int) error {
+		lateErr = AddResource(&rs, "from-close", 1, nil) // must not deadlock
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	q := &closeLog{name: "queue", log: &log, err: errors.New("queue close failed")}
 	if err := AddResource(&rs, "queue", q, nil); err != nil {
 		t.Fatal(err)
@@ -240,7 +247,7 @@ func TestResources(t *testing.T) {
 	if _, err := GetResource[int](&rs, "nope"); !errors.Is(err, ErrNotRegistered) {
 		t.Fatalf("unknown name = %v", err)
 	}
-	if got := rs.Names(); !slices.Equal(got, []string{"db", "cache", "plain", "queue"}) {
+	if got := rs.Names(); !slices.Equal(got, []string{"db", "cache", "plain", "reentrant", "queue"}) {
 		t.Fatalf("Names = %v", got)
 	}
 	err := rs.Close()
@@ -249,6 +256,9 @@ func TestResources(t *testing.T) {
 	}
 	if !errors.Is(err, dbErr) || !errors.Is(err, q.err) {
 		t.Fatalf("Close = %v", err)
+	}
+	if !errors.Is(lateErr, ErrClosed) {
+		t.Fatalf("AddResource from a close function = %v", lateErr)
 	}
 	if err2 := rs.Close(); err2 != err || len(log) != 3 {
 		t.Fatalf("second Close = %v, closed again: %v", err2, log)

@@ -189,9 +189,9 @@ func TestHealthOnUnhealthy(t *testing.T) {
 	})
 }
 
-// TestHealthConcurrent records from several workers while readers take
+// TestStressHealth records from several workers while readers take
 // metrics; run with -race. Every task is counted.
-func TestHealthConcurrent(t *testing.T) {
+func TestStressHealth(t *testing.T) {
 	m := newTestMonitor(t, HealthOptions{})
 	const workers = 4
 	n := 20000
