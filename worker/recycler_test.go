@@ -494,3 +494,33 @@ func TestStressRecycler(t *testing.T) {
 	}
 	t.Logf("%s", fmt.Sprintf("%d workers made for %d tasks", made, tasks.Load()))
 }
+
+// TestRecyclerCloseWhileMaking: a worker whose state is being made when
+// Close runs is retired, not lent out.
+func TestRecyclerCloseWhileMaking(t *testing.T) {
+	entered, proceed := make(chan struct{}), make(chan struct{})
+	r, err := NewRecycler(func(context.Context, int) (*recState, error) {
+		close(entered)
+		<-proceed
+		return &recState{}, nil
+	}, RecyclerOptions{MaxWorkers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error)
+	go func() {
+		_, err := r.Acquire(context.Background())
+		got <- err
+	}()
+	<-entered
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	close(proceed)
+	if err := <-got; !errors.Is(err, ErrClosed) {
+		t.Fatalf("Acquire racing Close = %v", err)
+	}
+	if s := r.Stats(); s.Workers != 0 || s.RetiredClosed != 1 {
+		t.Fatalf("stats: %+v", s)
+	}
+}
