@@ -28,7 +28,28 @@ func init() {
 			{Name: "mutex-recorder", Peer: true, Run: observeMutex},
 			{Name: "atomic-shared", Peer: true, Run: observeAtomic},
 		},
+	}, &Scenario{
+		Suite: "worker", Name: "health-observe-1",
+		Doc: "one task's recording alone, on one goroutine: the uncontended cost",
+		Impls: []Impl{
+			{Name: "weft.TaskRecorder", Run: healthOne(observeWeft)},
+			{Name: "mutex-recorder", Peer: true, Run: healthOne(observeMutex)},
+			{Name: "atomic-shared", Peer: true, Run: healthOne(observeAtomic)},
+		},
 	})
+}
+
+// healthGoroutines is how many goroutines healthSplit uses (0: one per
+// core). Set only by healthOne, while no scenario runs concurrently.
+var healthGoroutines int
+
+// healthOne runs an implementation on a single goroutine.
+func healthOne(run func(int, *Recorder)) func(int, *Recorder) {
+	return func(n int, r *Recorder) {
+		healthGoroutines = 1
+		defer func() { healthGoroutines = 0 }()
+		run(n, r)
+	}
 }
 
 // healthDuration is a made-up task time for the observe scenario, spread
@@ -41,7 +62,7 @@ func observeWeft(n int, _ *Recorder) {
 		panic(err)
 	}
 	defer m.Close()
-	recs := make([]*worker.TaskRecorder, workers())
+	recs := make([]*worker.TaskRecorder, max(healthGoroutines, workers()))
 	for i := range recs {
 		if recs[i], err = m.Register("bench"); err != nil {
 			panic(err)
@@ -85,7 +106,10 @@ func observeAtomic(n int, _ *Recorder) {
 // healthSplit runs n tasks on one goroutine per core, task(g, k) running k
 // of them on goroutine g.
 func healthSplit(n int, task func(g, k int)) {
-	g := workers()
+	g := healthGoroutines
+	if g == 0 {
+		g = workers()
+	}
 	var wg sync.WaitGroup
 	for i := range g {
 		k := n / g

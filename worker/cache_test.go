@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-func newTestCache[K comparable, V any](t *testing.T, opt CacheOptions) *Cache[K, V] {
+func cacheTestNew[K comparable, V any](t *testing.T, opt CacheOptions) *Cache[K, V] {
 	t.Helper()
 	c, err := NewCache[K, V](opt)
 	if err != nil {
@@ -19,7 +19,7 @@ func newTestCache[K comparable, V any](t *testing.T, opt CacheOptions) *Cache[K,
 }
 
 func TestCache(t *testing.T) {
-	c := newTestCache[string, int](t, CacheOptions{Shards: 3})
+	c := cacheTestNew[string, int](t, CacheOptions{Shards: 3})
 	if len(c.shards) != 4 {
 		t.Fatalf("%d shards, want 3 rounded up to 4", len(c.shards))
 	}
@@ -67,7 +67,7 @@ func TestCache(t *testing.T) {
 
 func TestCacheTTL(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := newTestCache[int, string](t, CacheOptions{TTL: time.Second})
+		c := cacheTestNew[int, string](t, CacheOptions{TTL: time.Second})
 		c.Set(1, "one")
 		time.Sleep(600 * time.Millisecond)
 		c.Set(2, "two")
@@ -96,7 +96,7 @@ func TestCacheTTL(t *testing.T) {
 }
 
 func TestCacheMaxEntries(t *testing.T) {
-	c := newTestCache[int, int](t, CacheOptions{Shards: 4, MaxEntries: 40})
+	c := cacheTestNew[int, int](t, CacheOptions{Shards: 4, MaxEntries: 40})
 	for i := range 1000 {
 		c.Set(i, i)
 	}
@@ -122,7 +122,7 @@ func TestCacheBadOptions(t *testing.T) {
 }
 
 func TestCacheGetAllocs(t *testing.T) {
-	c := newTestCache[string, int](t, CacheOptions{})
+	c := cacheTestNew[string, int](t, CacheOptions{})
 	c.Set("key", 1)
 	if a := testing.AllocsPerRun(1000, func() {
 		c.Get("key")
@@ -136,7 +136,7 @@ func TestCacheGetAllocs(t *testing.T) {
 // TestStressCache has goroutines write their own keys and read everyone's;
 // every key ends with its last value.
 func TestStressCache(t *testing.T) {
-	c := newTestCache[int, int](t, CacheOptions{Shards: 8})
+	c := cacheTestNew[int, int](t, CacheOptions{Shards: 8})
 	goroutines, n := 4, 5000
 	if raceEnabled || testing.Short() {
 		n = 500

@@ -8,7 +8,7 @@ import (
 	"github.com/weftlabs/weft/worker"
 )
 
-type appConfig struct {
+type envAppConfig struct {
 	APIBaseURL string
 	MaxRetries int
 	Timeout    time.Duration
@@ -21,7 +21,7 @@ type appConfig struct {
 // The guide's EnvironmentManager: initialise, read from any worker,
 // update.
 func ExampleEnvironment() {
-	var cfg appConfig
+	var cfg envAppConfig
 	cfg.APIBaseURL, cfg.MaxRetries, cfg.Timeout = "https://api.production.com", 5, 30*time.Second
 	cfg.Database.Host, cfg.Database.Port = "localhost", 5432
 	env := worker.NewEnvironment(cfg)
@@ -48,7 +48,7 @@ func ExampleEnvironment() {
 	shared.Set("greeting", []byte("hello"))
 
 	// Update: copy-on-write, the next version.
-	v, err := env.Config().Update(func(c *appConfig) error { c.MaxRetries = 10; return nil })
+	v, err := env.Config().Update(func(c *envAppConfig) error { c.MaxRetries = 10; return nil })
 	if err != nil {
 		panic(err)
 	}

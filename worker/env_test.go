@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-type testConfig struct {
+type envTestConfig struct {
 	API     string
 	Retries int
 	Count   int
@@ -18,18 +18,18 @@ type testConfig struct {
 }
 
 // Clone copies the map, so that updates never modify a published one.
-func (c testConfig) Clone() testConfig {
+func (c envTestConfig) Clone() envTestConfig {
 	c.Hosts = maps.Clone(c.Hosts)
 	return c
 }
 
 func TestConfigUpdate(t *testing.T) {
-	c := NewConfig(testConfig{API: "https://api", Retries: 5, Hosts: map[string]int{"db": 5432}})
+	c := NewConfig(envTestConfig{API: "https://api", Retries: 5, Hosts: map[string]int{"db": 5432}})
 	v1 := c.Load()
 	if v1.Version != 1 || c.Version() != 1 || c.Get().Retries != 5 {
 		t.Fatalf("initial: %+v", v1)
 	}
-	v2, err := c.Update(func(v *testConfig) error {
+	v2, err := c.Update(func(v *envTestConfig) error {
 		v.Retries = 10
 		v.Hosts["cache"] = 6379 // a clone: version 1's map is untouched
 		return nil
@@ -44,23 +44,23 @@ func TestConfigUpdate(t *testing.T) {
 		t.Fatalf("the old snapshot changed: %+v", v1)
 	}
 	bad := errors.New("invalid")
-	if _, err := c.Update(func(v *testConfig) error { v.Retries = -1; return bad }); err != bad {
+	if _, err := c.Update(func(v *envTestConfig) error { v.Retries = -1; return bad }); err != bad {
 		t.Fatalf("failing update = %v", err)
 	}
 	if c.Version() != 2 || c.Get().Retries != 10 {
 		t.Fatal("a failed update was published")
 	}
-	if v3, err := c.Set(testConfig{API: "x"}); err != nil || v3.Version != 3 || c.Get().API != "x" {
+	if v3, err := c.Set(envTestConfig{API: "x"}); err != nil || v3.Version != 3 || c.Get().API != "x" {
 		t.Fatalf("Set = %+v, %v", v3, err)
 	}
 	if _, err := c.Update(nil); !errors.Is(err, ErrInvalidOptions) {
 		t.Fatalf("Update(nil) = %v", err)
 	}
 	c.Close()
-	if _, err := c.Update(func(*testConfig) error { return nil }); !errors.Is(err, ErrClosed) {
+	if _, err := c.Update(func(*envTestConfig) error { return nil }); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Update after Close = %v", err)
 	}
-	if _, err := c.Set(testConfig{}); !errors.Is(err, ErrClosed) {
+	if _, err := c.Set(envTestConfig{}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Set after Close = %v", err)
 	}
 	if v, err := c.Wait(context.Background(), 3); !errors.Is(err, ErrClosed) || v.Version != 3 {
@@ -77,7 +77,7 @@ func TestConfigUpdate(t *testing.T) {
 // update lost, no torn snapshot), versions seen by a reader only go up,
 // and the final Count is the number of updates.
 func TestStressConfig(t *testing.T) {
-	c := NewConfig(testConfig{})
+	c := NewConfig(envTestConfig{})
 	updaters, n := 4, 2000
 	if raceEnabled || testing.Short() {
 		n = 300
@@ -120,7 +120,7 @@ func TestStressConfig(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range n {
-				if _, err := c.Update(func(v *testConfig) error { v.Count++; return nil }); err != nil {
+				if _, err := c.Update(func(v *envTestConfig) error { v.Count++; return nil }); err != nil {
 					t.Error(err)
 					return
 				}
@@ -197,19 +197,19 @@ func TestConfigWatchEnds(t *testing.T) {
 	}
 }
 
-type closeLog struct {
+type envCloseLog struct {
 	name string
 	log  *[]string
 	err  error
 }
 
-func (c *closeLog) Close() error { *c.log = append(*c.log, c.name); return c.err }
+func (c *envCloseLog) Close() error { *c.log = append(*c.log, c.name); return c.err }
 
 func TestResources(t *testing.T) {
 	var rs Resources
 	var log []string
 	dbErr := errors.New("db close failed")
-	if err := AddResource(&rs, "db", &closeLog{name: "db", log: &log, err: dbErr}, nil); err != nil {
+	if err := AddResource(&rs, "db", &envCloseLog{name: "db", log: &log, err: dbErr}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := AddResource(&rs, "cache", map[string]int{"a": 1}, func(map[string]int) error {
@@ -221,17 +221,24 @@ func TestResources(t *testing.T) {
 	if err := AddResource(&rs, "plain", 42, nil); err != nil {
 		t.Fatal(err)
 	}
-	q := &closeLog{name: "queue", log: &log, err: errors.New("queue close failed")}
+	var lateErr error
+	if err := AddResource(&rs, "reentrant", 0, func(int) error {
+		lateErr = AddResource(&rs, "from-close", 1, nil) // must not deadlock
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	q := &envCloseLog{name: "queue", log: &log, err: errors.New("queue close failed")}
 	if err := AddResource(&rs, "queue", q, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := AddResource(&rs, "db", &closeLog{}, nil); !errors.Is(err, ErrNameTaken) {
+	if err := AddResource(&rs, "db", &envCloseLog{}, nil); !errors.Is(err, ErrNameTaken) {
 		t.Fatalf("duplicate name = %v", err)
 	}
 	if err := AddResource[any](&rs, "nil", nil, nil); !errors.Is(err, ErrInvalidOptions) {
 		t.Fatalf("nil resource = %v", err)
 	}
-	if got, err := GetResource[*closeLog](&rs, "queue"); err != nil || got != q {
+	if got, err := GetResource[*envCloseLog](&rs, "queue"); err != nil || got != q {
 		t.Fatalf("GetResource = %v, %v", got, err)
 	}
 	if _, err := GetResource[string](&rs, "plain"); !errors.Is(err, ErrNotRegistered) {
@@ -240,7 +247,7 @@ func TestResources(t *testing.T) {
 	if _, err := GetResource[int](&rs, "nope"); !errors.Is(err, ErrNotRegistered) {
 		t.Fatalf("unknown name = %v", err)
 	}
-	if got := rs.Names(); !slices.Equal(got, []string{"db", "cache", "plain", "queue"}) {
+	if got := rs.Names(); !slices.Equal(got, []string{"db", "cache", "plain", "reentrant", "queue"}) {
 		t.Fatalf("Names = %v", got)
 	}
 	err := rs.Close()
@@ -249,6 +256,9 @@ func TestResources(t *testing.T) {
 	}
 	if !errors.Is(err, dbErr) || !errors.Is(err, q.err) {
 		t.Fatalf("Close = %v", err)
+	}
+	if !errors.Is(lateErr, ErrClosed) {
+		t.Fatalf("AddResource from a close function = %v", lateErr)
 	}
 	if err2 := rs.Close(); err2 != err || len(log) != 3 {
 		t.Fatalf("second Close = %v, closed again: %v", err2, log)
@@ -266,12 +276,12 @@ func TestResources(t *testing.T) {
 }
 
 func TestEnvironment(t *testing.T) {
-	env := NewEnvironment(testConfig{Retries: 5})
+	env := NewEnvironment(envTestConfig{Retries: 5})
 	var log []string
-	if err := AddResource(env.Resources(), "db", &closeLog{name: "db", log: &log}, nil); err != nil {
+	if err := AddResource(env.Resources(), "db", &envCloseLog{name: "db", log: &log}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Config().Update(func(c *testConfig) error { c.Retries = 10; return nil }); err != nil {
+	if _, err := env.Config().Update(func(c *envTestConfig) error { c.Retries = 10; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if env.Config().Get().Retries != 10 {
@@ -283,7 +293,7 @@ func TestEnvironment(t *testing.T) {
 	if !slices.Equal(log, []string{"db"}) {
 		t.Fatalf("resources closed: %v", log)
 	}
-	if _, err := env.Config().Set(testConfig{}); !errors.Is(err, ErrClosed) {
+	if _, err := env.Config().Set(envTestConfig{}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Set after Close = %v", err)
 	}
 }

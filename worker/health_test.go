@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-func newTestMonitor(t *testing.T, opt HealthOptions) *HealthMonitor {
+func healthTestMonitor(t *testing.T, opt HealthOptions) *HealthMonitor {
 	t.Helper()
 	m, err := NewHealthMonitor(opt)
 	if err != nil {
@@ -21,7 +21,7 @@ func newTestMonitor(t *testing.T, opt HealthOptions) *HealthMonitor {
 	return m
 }
 
-func mustRegister(t *testing.T, m *HealthMonitor, name string) *TaskRecorder {
+func healthMustRegister(t *testing.T, m *HealthMonitor, name string) *TaskRecorder {
 	t.Helper()
 	r, err := m.Register(name)
 	if err != nil {
@@ -31,8 +31,8 @@ func mustRegister(t *testing.T, m *HealthMonitor, name string) *TaskRecorder {
 }
 
 func TestHealthMetricsCounts(t *testing.T) {
-	m := newTestMonitor(t, HealthOptions{})
-	a, b := mustRegister(t, m, "a"), mustRegister(t, m, "b")
+	m := healthTestMonitor(t, HealthOptions{})
+	a, b := healthMustRegister(t, m, "a"), healthMustRegister(t, m, "b")
 	// a: 90 tasks of 1..90 ms, every 10th failed; b: 10 tasks of 100ms.
 	var sum time.Duration
 	for i := 1; i <= 90; i++ {
@@ -80,7 +80,7 @@ func TestHealthMetricsCounts(t *testing.T) {
 }
 
 func TestHealthEmpty(t *testing.T) {
-	m := newTestMonitor(t, HealthOptions{})
+	m := healthTestMonitor(t, HealthOptions{})
 	if mt := m.Metrics(); mt != (HealthMetrics{}) {
 		t.Fatalf("empty monitor: %+v", mt)
 	}
@@ -88,8 +88,8 @@ func TestHealthEmpty(t *testing.T) {
 
 func TestHealthStuck(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := newTestMonitor(t, HealthOptions{StuckAfter: time.Second})
-		r, other := mustRegister(t, m, "slow"), mustRegister(t, m, "idle")
+		m := healthTestMonitor(t, HealthOptions{StuckAfter: time.Second})
+		r, other := healthMustRegister(t, m, "slow"), healthMustRegister(t, m, "idle")
 		r.Start()
 		time.Sleep(500 * time.Millisecond)
 		if h := m.Health(r); !h.Healthy || !h.Busy || h.Running != 500*time.Millisecond {
@@ -118,8 +118,8 @@ func TestHealthStuck(t *testing.T) {
 }
 
 func TestHealthFailing(t *testing.T) {
-	m := newTestMonitor(t, HealthOptions{Window: 10, MinTasks: 4, FailureRate: 0.3})
-	r := mustRegister(t, m, "flaky")
+	m := healthTestMonitor(t, HealthOptions{Window: 10, MinTasks: 4, FailureRate: 0.3})
+	r := healthMustRegister(t, m, "flaky")
 	fail := errors.New("boom")
 	for range 3 {
 		r.Start()
@@ -166,7 +166,7 @@ func TestHealthOnUnhealthy(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer m.Close()
-		stuck, failing := mustRegister(t, m, "s"), mustRegister(t, m, "f")
+		stuck, failing := healthMustRegister(t, m, "s"), healthMustRegister(t, m, "f")
 		stuck.Start()
 		for range 8 {
 			failing.Done(errors.New("x"))
@@ -189,10 +189,10 @@ func TestHealthOnUnhealthy(t *testing.T) {
 	})
 }
 
-// TestHealthConcurrent records from several workers while readers take
+// TestStressHealth records from several workers while readers take
 // metrics; run with -race. Every task is counted.
-func TestHealthConcurrent(t *testing.T) {
-	m := newTestMonitor(t, HealthOptions{})
+func TestStressHealth(t *testing.T) {
+	m := healthTestMonitor(t, HealthOptions{})
 	const workers = 4
 	n := 20000
 	if raceEnabled || testing.Short() {
@@ -220,7 +220,7 @@ func TestHealthConcurrent(t *testing.T) {
 		}
 	}()
 	for w := range workers {
-		r := mustRegister(t, m, fmt.Sprint(w))
+		r := healthMustRegister(t, m, fmt.Sprint(w))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -244,8 +244,8 @@ func TestHealthConcurrent(t *testing.T) {
 }
 
 func TestHealthRecordAllocs(t *testing.T) {
-	m := newTestMonitor(t, HealthOptions{})
-	r := mustRegister(t, m, "w")
+	m := healthTestMonitor(t, HealthOptions{})
+	r := healthMustRegister(t, m, "w")
 	err := errors.New("x")
 	start := time.Now()
 	if a := testing.AllocsPerRun(1000, func() {
@@ -261,7 +261,7 @@ func TestHealthRecordAllocs(t *testing.T) {
 }
 
 func TestHealthExpvar(t *testing.T) {
-	m := newTestMonitor(t, HealthOptions{})
+	m := healthTestMonitor(t, HealthOptions{})
 	name := fmt.Sprintf("weft-health-test-%p", m)
 	if err := m.Publish(name); err != nil {
 		t.Fatal(err)
@@ -269,7 +269,7 @@ func TestHealthExpvar(t *testing.T) {
 	if err := m.Publish(name); !errors.Is(err, ErrNameTaken) {
 		t.Fatalf("second Publish = %v", err)
 	}
-	r := mustRegister(t, m, "w")
+	r := healthMustRegister(t, m, "w")
 	r.Observe(time.Millisecond, true)
 	r.Observe(time.Millisecond, false)
 	var got HealthMetrics
@@ -303,9 +303,9 @@ func TestHealthBadInput(t *testing.T) {
 			t.Errorf("NewHealthMonitor(%+v) = %v", opt, err)
 		}
 	}
-	m := newTestMonitor(t, HealthOptions{})
-	other := newTestMonitor(t, HealthOptions{})
-	r := mustRegister(t, other, "x")
+	m := healthTestMonitor(t, HealthOptions{})
+	other := healthTestMonitor(t, HealthOptions{})
+	r := healthMustRegister(t, other, "x")
 	if err := m.Unregister(r); !errors.Is(err, ErrNotRegistered) {
 		t.Fatalf("Unregister of another monitor's recorder = %v", err)
 	}

@@ -267,6 +267,10 @@ func (r *Recycler[S]) Acquire(ctx context.Context) (*RecycledWorker[S], error) {
 			if err != nil {
 				return nil, err
 			}
+			if r.closed.Load() { // closed while the state was being made
+				r.retire(w, recycleClosed)
+				return nil, fmt.Errorf("worker: recycler acquire: %w", ErrClosed)
+			}
 			return r.lend(w), nil
 		}
 		// Every worker is on loan: announce, recheck, sleep. A release

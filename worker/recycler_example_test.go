@@ -8,22 +8,22 @@ import (
 	"github.com/weftlabs/weft/worker"
 )
 
-// parser is a worker's state: here a buffer that grows with use.
-type parser struct {
+// recyclerParser is a worker's state: here a buffer that grows with use.
+type recyclerParser struct {
 	id  int
 	buf bytes.Buffer
 }
 
-func (p *parser) Close() error { fmt.Printf("worker %d retired\n", p.id); return nil }
+func (p *recyclerParser) Close() error { fmt.Printf("worker %d retired\n", p.id); return nil }
 
 // MemorySize reports what the state keeps, for RecyclerOptions.StateLimit.
-func (p *parser) MemorySize() int64 { return int64(p.buf.Cap()) }
+func (p *recyclerParser) MemorySize() int64 { return int64(p.buf.Cap()) }
 
 // The guide's WorkerRecycler: at most two workers, each retired after
 // three tasks or when its buffer passes 1 MiB.
 func ExampleRecycler() {
-	r, err := worker.NewRecycler(func(_ context.Context, id int) (*parser, error) {
-		return &parser{id: id}, nil
+	r, err := worker.NewRecycler(func(_ context.Context, id int) (*recyclerParser, error) {
+		return &recyclerParser{id: id}, nil
 	}, worker.RecyclerOptions{MaxWorkers: 2, MaxTasks: 3, StateLimit: 1 << 20})
 	if err != nil {
 		panic(err)

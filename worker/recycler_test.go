@@ -58,7 +58,7 @@ func (m *recMaker) closed() (n int) {
 	return n
 }
 
-func newTestRecycler(t *testing.T, opt RecyclerOptions) (*Recycler[*recState], *recMaker) {
+func recTestRecycler(t *testing.T, opt RecyclerOptions) (*Recycler[*recState], *recMaker) {
 	t.Helper()
 	mk := new(recMaker)
 	r, err := NewRecycler(mk.make, opt)
@@ -69,7 +69,7 @@ func newTestRecycler(t *testing.T, opt RecyclerOptions) (*Recycler[*recState], *
 	return r, mk
 }
 
-func mustAcquire[S any](t *testing.T, r *Recycler[S]) *RecycledWorker[S] {
+func recMustAcquire[S any](t *testing.T, r *Recycler[S]) *RecycledWorker[S] {
 	t.Helper()
 	w, err := r.Acquire(context.Background())
 	if err != nil {
@@ -78,7 +78,7 @@ func mustAcquire[S any](t *testing.T, r *Recycler[S]) *RecycledWorker[S] {
 	return w
 }
 
-func mustRelease[S any](t *testing.T, r *Recycler[S], w *RecycledWorker[S]) {
+func recMustRelease[S any](t *testing.T, r *Recycler[S], w *RecycledWorker[S]) {
 	t.Helper()
 	if err := r.Release(w); err != nil {
 		t.Fatal(err)
@@ -86,15 +86,15 @@ func mustRelease[S any](t *testing.T, r *Recycler[S], w *RecycledWorker[S]) {
 }
 
 func TestRecyclerReuse(t *testing.T) {
-	r, mk := newTestRecycler(t, RecyclerOptions{MaxWorkers: 2})
-	w := mustAcquire(t, r)
+	r, mk := recTestRecycler(t, RecyclerOptions{MaxWorkers: 2})
+	w := recMustAcquire(t, r)
 	st := w.State()
-	mustRelease(t, r, w)
-	w2 := mustAcquire(t, r)
+	recMustRelease(t, r, w)
+	w2 := recMustAcquire(t, r)
 	if w2.State() != st || w2.Serial() != 1 || w2.Tasks() != 1 || w2.ID() != 0 {
 		t.Fatalf("second acquisition: serial %d, tasks %d, id %d, same state %v", w2.Serial(), w2.Tasks(), w2.ID(), w2.State() == st)
 	}
-	w3 := mustAcquire(t, r) // the first is on loan: a new one
+	w3 := recMustAcquire(t, r) // the first is on loan: a new one
 	if w3.Serial() != 2 || w3.ID() != 1 {
 		t.Fatalf("third: serial %d, id %d", w3.Serial(), w3.ID())
 	}
@@ -102,8 +102,8 @@ func TestRecyclerReuse(t *testing.T) {
 	if s.Workers != 2 || s.InUse != 2 || s.Idle != 0 || s.Created != 2 || s.Acquires != 3 || s.MaxWorkers != 2 {
 		t.Fatalf("stats: %+v", s)
 	}
-	mustRelease(t, r, w2)
-	mustRelease(t, r, w3)
+	recMustRelease(t, r, w2)
+	recMustRelease(t, r, w3)
 	if s := r.Stats(); s.Idle != 2 || s.InUse != 0 || s.Retired != 0 {
 		t.Fatalf("stats after release: %+v", s)
 	}
@@ -119,8 +119,8 @@ func TestRecyclerReuse(t *testing.T) {
 }
 
 func TestRecyclerMaxWorkersWaits(t *testing.T) {
-	r, _ := newTestRecycler(t, RecyclerOptions{MaxWorkers: 1})
-	w := mustAcquire(t, r)
+	r, _ := recTestRecycler(t, RecyclerOptions{MaxWorkers: 1})
+	w := recMustAcquire(t, r)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if _, err := r.Acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -137,33 +137,33 @@ func TestRecyclerMaxWorkersWaits(t *testing.T) {
 	for r.waiters.Len() == 0 {
 		runtime.Gosched()
 	}
-	mustRelease(t, r, w)
+	recMustRelease(t, r, w)
 	w2 := <-got
 	if w2 != w {
 		t.Fatal("the waiter did not get the released worker")
 	}
-	mustRelease(t, r, w2)
+	recMustRelease(t, r, w2)
 	if s := r.Stats(); s.Waits != 2 || s.Created != 1 {
 		t.Fatalf("stats: %+v", s)
 	}
 }
 
 func TestRecyclerMaxTasks(t *testing.T) {
-	r, mk := newTestRecycler(t, RecyclerOptions{MaxTasks: 3})
-	first := mustAcquire(t, r)
+	r, mk := recTestRecycler(t, RecyclerOptions{MaxTasks: 3})
+	first := recMustAcquire(t, r)
 	st := first.State()
-	mustRelease(t, r, first)
+	recMustRelease(t, r, first)
 	for range 2 {
-		mustRelease(t, r, mustAcquire(t, r))
+		recMustRelease(t, r, recMustAcquire(t, r))
 	}
 	if st.closed.Load() != 1 || mk.closed() != 1 {
 		t.Fatal("worker not retired after 3 tasks")
 	}
-	w := mustAcquire(t, r)
+	w := recMustAcquire(t, r)
 	if w.Serial() != 2 || w.Tasks() != 0 {
 		t.Fatalf("successor: serial %d, tasks %d", w.Serial(), w.Tasks())
 	}
-	mustRelease(t, r, w)
+	recMustRelease(t, r, w)
 	if s := r.Stats(); s.RetiredTasks != 1 || s.Retired != 1 || s.Workers != 1 {
 		t.Fatalf("stats: %+v", s)
 	}
@@ -171,26 +171,26 @@ func TestRecyclerMaxTasks(t *testing.T) {
 
 func TestRecyclerMaxAge(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r, mk := newTestRecycler(t, RecyclerOptions{MaxAge: 10 * time.Second, CheckInterval: time.Hour})
-		w := mustAcquire(t, r)
+		r, mk := recTestRecycler(t, RecyclerOptions{MaxAge: 10 * time.Second, CheckInterval: time.Hour})
+		w := recMustAcquire(t, r)
 		time.Sleep(6 * time.Second)
-		mustRelease(t, r, w) // 6s old: kept
-		w = mustAcquire(t, r)
+		recMustRelease(t, r, w) // 6s old: kept
+		w = recMustAcquire(t, r)
 		if w.Serial() != 1 || w.Age() != 6*time.Second {
 			t.Fatalf("serial %d, age %v", w.Serial(), w.Age())
 		}
 		time.Sleep(5 * time.Second)
-		mustRelease(t, r, w) // 11s old: retired at release
+		recMustRelease(t, r, w) // 11s old: retired at release
 		if mk.closed() != 1 {
 			t.Fatal("old worker not retired at release")
 		}
 		// Idle past its age: retired by Acquire, which makes a new one.
-		mustRelease(t, r, mustAcquire(t, r))
+		recMustRelease(t, r, recMustAcquire(t, r))
 		time.Sleep(10 * time.Second)
-		if w := mustAcquire(t, r); w.Serial() != 3 {
+		if w := recMustAcquire(t, r); w.Serial() != 3 {
 			t.Fatalf("acquired serial %d, want a new worker", w.Serial())
 		} else {
-			mustRelease(t, r, w)
+			recMustRelease(t, r, w)
 		}
 		if s := r.Stats(); s.RetiredAge != 2 || mk.closed() != 2 {
 			t.Fatalf("stats: %+v", s)
@@ -200,11 +200,11 @@ func TestRecyclerMaxAge(t *testing.T) {
 
 func TestRecyclerMaxIdle(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r, mk := newTestRecycler(t, RecyclerOptions{MaxWorkers: 3, MaxIdle: time.Second})
-		a, b := mustAcquire(t, r), mustAcquire(t, r)
-		mustRelease(t, r, a)
+		r, mk := recTestRecycler(t, RecyclerOptions{MaxWorkers: 3, MaxIdle: time.Second})
+		a, b := recMustAcquire(t, r), recMustAcquire(t, r)
+		recMustRelease(t, r, a)
 		time.Sleep(600 * time.Millisecond)
-		mustRelease(t, r, b)
+		recMustRelease(t, r, b)
 		time.Sleep(600 * time.Millisecond) // a idle 1.2s, b 0.6s
 		synctest.Wait()
 		if s := r.Stats(); s.RetiredIdle != 1 || s.Workers != 1 || a.State().closed.Load() != 1 || b.State().closed.Load() != 0 {
@@ -219,9 +219,9 @@ func TestRecyclerMaxIdle(t *testing.T) {
 }
 
 func TestRecyclerStateLimit(t *testing.T) {
-	r, _ := newTestRecycler(t, RecyclerOptions{StateLimit: 100})
+	r, _ := recTestRecycler(t, RecyclerOptions{StateLimit: 100})
 	for i := 1; ; i++ {
-		w := mustAcquire(t, r)
+		w := recMustAcquire(t, r)
 		if w.Serial() != 1 {
 			if i != 4 {
 				t.Fatalf("retired before task %d, want after the task that grew past 100", i)
@@ -229,7 +229,7 @@ func TestRecyclerStateLimit(t *testing.T) {
 			break
 		}
 		w.State().size += 40 // 40, 80, 120
-		mustRelease(t, r, w)
+		recMustRelease(t, r, w)
 		if got, want := r.Stats().StateBytes, w.State().size; w.State().closed.Load() == 0 && got != want {
 			t.Fatalf("StateBytes = %d, want %d", got, want)
 		}
@@ -253,24 +253,24 @@ func TestRecyclerStateLimit(t *testing.T) {
 	}
 }
 
-func gcCycles() uint64 {
+func recGCCycles() uint64 {
 	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
 	metrics.Read(s)
 	return s[0].Value.Uint64()
 }
 
 func TestRecyclerHeapLimit(t *testing.T) {
-	r, _ := newTestRecycler(t, RecyclerOptions{MaxWorkers: 4, HeapLimit: 1, CheckInterval: time.Hour})
+	r, _ := recTestRecycler(t, RecyclerOptions{MaxWorkers: 4, HeapLimit: 1, CheckInterval: time.Hour})
 	r.heap.every = 0 // sample at every release
-	ws := []*RecycledWorker[*recState]{mustAcquire(t, r), mustAcquire(t, r), mustAcquire(t, r), mustAcquire(t, r)}
+	ws := []*RecycledWorker[*recState]{recMustAcquire(t, r), recMustAcquire(t, r), recMustAcquire(t, r), recMustAcquire(t, r)}
 	runtime.GC()
-	c0 := gcCycles()
+	c0 := recGCCycles()
 	for _, w := range ws {
-		mustRelease(t, r, w)
+		recMustRelease(t, r, w)
 	}
 	// The heap (well over 1 byte) asks for one retirement per GC cycle.
 	got := r.Stats().RetiredHeap
-	if c := gcCycles(); got < 1 || got > c-c0+1 {
+	if c := recGCCycles(); got < 1 || got > c-c0+1 {
 		t.Fatalf("%d retired for the heap over %d GC cycles", got, c-c0)
 	}
 	runtime.GC()
@@ -282,30 +282,30 @@ func TestRecyclerHeapLimit(t *testing.T) {
 
 func TestRecyclerHeapLimitFraction(t *testing.T) {
 	runtime.GC()
-	live := int64(gcLive())
+	live := int64(recGCLive())
 	old := debug.SetMemoryLimit(4 * live)
 	defer debug.SetMemoryLimit(old)
-	r, _ := newTestRecycler(t, RecyclerOptions{HeapLimitFraction: 0.1, CheckInterval: time.Hour})
+	r, _ := recTestRecycler(t, RecyclerOptions{HeapLimitFraction: 0.1, CheckInterval: time.Hour})
 	r.heap.every = 0
-	w := mustAcquire(t, r)
+	w := recMustAcquire(t, r)
 	runtime.GC()
-	mustRelease(t, r, w) // live > 0.4 × live
+	recMustRelease(t, r, w) // live > 0.4 × live
 	s := r.Stats()
 	if s.SoftMemoryLimit != 4*live || s.HeapLimitBytes != uint64(float64(4*live)*0.1) || s.RetiredHeap != 1 {
 		t.Fatalf("stats: %+v (live %d)", s, live)
 	}
 }
 
-func gcLive() uint64 {
+func recGCLive() uint64 {
 	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(s)
 	return s[0].Value.Uint64()
 }
 
 func TestRecyclerRetireAndBadRelease(t *testing.T) {
-	r, mk := newTestRecycler(t, RecyclerOptions{})
-	other, _ := newTestRecycler(t, RecyclerOptions{})
-	w := mustAcquire(t, r)
+	r, mk := recTestRecycler(t, RecyclerOptions{})
+	other, _ := recTestRecycler(t, RecyclerOptions{})
+	w := recMustAcquire(t, r)
 	if err := r.Retire(w); err != nil {
 		t.Fatal(err)
 	}
@@ -316,21 +316,21 @@ func TestRecyclerRetireAndBadRelease(t *testing.T) {
 		"release after retire": r.Release(w),
 		"retire twice":         r.Retire(w),
 		"nil":                  r.Release(nil),
-		"another's worker":     other.Release(mustAcquire(t, r)),
+		"another's worker":     other.Release(recMustAcquire(t, r)),
 	} {
 		if !errors.Is(err, ErrNotAcquired) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	w = mustAcquire(t, r)
-	mustRelease(t, r, w)
+	w = recMustAcquire(t, r)
+	recMustRelease(t, r, w)
 	if err := r.Release(w); !errors.Is(err, ErrNotAcquired) {
 		t.Fatalf("double release = %v", err)
 	}
 }
 
 func TestRecyclerDo(t *testing.T) {
-	r, mk := newTestRecycler(t, RecyclerOptions{})
+	r, mk := recTestRecycler(t, RecyclerOptions{})
 	boom := errors.New("boom")
 	if err := r.Do(context.Background(), func(context.Context, *recState) error { return boom }); err != boom {
 		t.Fatalf("Do = %v", err)
@@ -349,15 +349,15 @@ func TestRecyclerDo(t *testing.T) {
 }
 
 func TestRecyclerMakeError(t *testing.T) {
-	r, mk := newTestRecycler(t, RecyclerOptions{MaxWorkers: 1})
+	r, mk := recTestRecycler(t, RecyclerOptions{MaxWorkers: 1})
 	boom := errors.New("no connection")
 	mk.fail = boom
 	if _, err := r.Acquire(context.Background()); !errors.Is(err, boom) {
 		t.Fatalf("Acquire = %v", err)
 	}
 	mk.fail = nil
-	w := mustAcquire(t, r) // the failed make gave its room back
-	mustRelease(t, r, w)
+	w := recMustAcquire(t, r) // the failed make gave its room back
+	recMustRelease(t, r, w)
 	if s := r.Stats(); s.MakeErrors != 1 || s.Created != 1 {
 		t.Fatalf("stats: %+v", s)
 	}
@@ -365,10 +365,10 @@ func TestRecyclerMakeError(t *testing.T) {
 
 func TestRecyclerClose(t *testing.T) {
 	// Close retires the idle workers, joining their Close errors.
-	r, mk := newTestRecycler(t, RecyclerOptions{MaxWorkers: 2})
-	a, b := mustAcquire(t, r), mustAcquire(t, r)
+	r, mk := recTestRecycler(t, RecyclerOptions{MaxWorkers: 2})
+	a, b := recMustAcquire(t, r), recMustAcquire(t, r)
 	a.State().closeErr = errors.New("close failed")
-	mustRelease(t, r, a)
+	recMustRelease(t, r, a)
 	err := r.Close()
 	if err == nil || !errors.Is(err, a.State().closeErr) {
 		t.Fatalf("Close = %v", err)
@@ -379,7 +379,7 @@ func TestRecyclerClose(t *testing.T) {
 	if _, err := r.Acquire(context.Background()); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Acquire after Close = %v", err)
 	}
-	mustRelease(t, r, b) // on loan at Close: retired on release
+	recMustRelease(t, r, b) // on loan at Close: retired on release
 	if s := r.Stats(); mk.closed() != 2 || s.Workers != 0 || s.CloseErrors != 1 || s.RetiredClosed != 2 {
 		t.Fatalf("after the release: %+v", s)
 	}
@@ -388,8 +388,8 @@ func TestRecyclerClose(t *testing.T) {
 	}
 
 	// Close wakes an Acquire waiting for a worker.
-	r2, _ := newTestRecycler(t, RecyclerOptions{MaxWorkers: 1})
-	w := mustAcquire(t, r2)
+	r2, _ := recTestRecycler(t, RecyclerOptions{MaxWorkers: 1})
+	w := recMustAcquire(t, r2)
 	waiter := make(chan error)
 	go func() {
 		_, err := r2.Acquire(context.Background())
@@ -404,7 +404,7 @@ func TestRecyclerClose(t *testing.T) {
 	if err := <-waiter; !errors.Is(err, ErrClosed) {
 		t.Fatalf("waiting Acquire after Close = %v", err)
 	}
-	mustRelease(t, r2, w)
+	recMustRelease(t, r2, w)
 }
 
 func TestRecyclerBadOptions(t *testing.T) {
@@ -423,8 +423,8 @@ func TestRecyclerBadOptions(t *testing.T) {
 }
 
 func TestRecyclerAllocs(t *testing.T) {
-	r, _ := newTestRecycler(t, RecyclerOptions{MaxWorkers: 2, MaxTasks: 1 << 40, MaxIdle: time.Hour, HeapLimit: 1 << 50, StateLimit: 1 << 40})
-	mustRelease(t, r, mustAcquire(t, r))
+	r, _ := recTestRecycler(t, RecyclerOptions{MaxWorkers: 2, MaxTasks: 1 << 40, MaxIdle: time.Hour, HeapLimit: 1 << 50, StateLimit: 1 << 40})
+	recMustRelease(t, r, recMustAcquire(t, r))
 	ctx := context.Background()
 	if a := testing.AllocsPerRun(1000, func() {
 		w, _ := r.Acquire(ctx)
@@ -440,7 +440,7 @@ func TestRecyclerAllocs(t *testing.T) {
 // made is closed by the end.
 func TestStressRecycler(t *testing.T) {
 	const maxWorkers = 3
-	r, mk := newTestRecycler(t, RecyclerOptions{MaxWorkers: maxWorkers, MaxTasks: 7, MaxIdle: time.Millisecond})
+	r, mk := recTestRecycler(t, RecyclerOptions{MaxWorkers: maxWorkers, MaxTasks: 7, MaxIdle: time.Millisecond})
 	goroutines, n := 8, 5000
 	if raceEnabled || testing.Short() {
 		n = 500
@@ -493,4 +493,34 @@ func TestStressRecycler(t *testing.T) {
 		t.Fatalf("made %d, closed %d, stats %+v", made, mk.closed(), s)
 	}
 	t.Logf("%s", fmt.Sprintf("%d workers made for %d tasks", made, tasks.Load()))
+}
+
+// TestRecyclerCloseWhileMaking: a worker whose state is being made when
+// Close runs is retired, not lent out.
+func TestRecyclerCloseWhileMaking(t *testing.T) {
+	entered, proceed := make(chan struct{}), make(chan struct{})
+	r, err := NewRecycler(func(context.Context, int) (*recState, error) {
+		close(entered)
+		<-proceed
+		return &recState{}, nil
+	}, RecyclerOptions{MaxWorkers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error)
+	go func() {
+		_, err := r.Acquire(context.Background())
+		got <- err
+	}()
+	<-entered
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	close(proceed)
+	if err := <-got; !errors.Is(err, ErrClosed) {
+		t.Fatalf("Acquire racing Close = %v", err)
+	}
+	if s := r.Stats(); s.Workers != 0 || s.RetiredClosed != 1 {
+		t.Fatalf("stats: %+v", s)
+	}
 }

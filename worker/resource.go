@@ -20,7 +20,8 @@ type Resources struct {
 	mu     sync.Mutex
 	order  []*resourceEntry // registration order, under mu
 	closed atomic.Bool      // set under mu
-	err    error            // Close's result, under mu
+	once   sync.Once        // runs Close's closing
+	err    error            // Close's result, set inside once
 }
 
 type resourceEntry struct {
@@ -102,25 +103,26 @@ func (rs *Resources) Names() []string {
 // Close closes every resource, the last registered first, and returns
 // their errors joined (each naming its resource). Every resource is
 // closed even when some fail. Afterwards AddResource and GetResource fail
-// with ErrClosed. It is idempotent: a second Close returns the first's
-// result.
+// with ErrClosed (so a close function may look resources up, and is told
+// they are closed). It is idempotent: a later Close waits for the first
+// and returns its result.
 func (rs *Resources) Close() error {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if rs.closed.Load() {
-		return rs.err
-	}
-	rs.closed.Store(true)
-	var errs []error
-	for _, e := range slices.Backward(rs.order) {
-		if e.close != nil {
-			if err := e.close(); err != nil {
-				errs = append(errs, fmt.Errorf("worker: closing resource %q: %w", e.name, err))
+	rs.once.Do(func() {
+		rs.mu.Lock()
+		rs.closed.Store(true)
+		order := rs.order
+		rs.order = nil
+		rs.byName.Store(nil)
+		rs.mu.Unlock()
+		var errs []error
+		for _, e := range slices.Backward(order) {
+			if e.close != nil {
+				if err := e.close(); err != nil {
+					errs = append(errs, fmt.Errorf("worker: closing resource %q: %w", e.name, err))
+				}
 			}
 		}
-	}
-	rs.byName.Store(nil)
-	rs.order = nil
-	rs.err = errors.Join(errs...)
+		rs.err = errors.Join(errs...)
+	})
 	return rs.err
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/weftlabs/weft/sched"
 )
 
-func newTestSched(t *testing.T, opt sched.Options) *sched.Scheduler {
+func threadTestSched(t *testing.T, opt sched.Options) *sched.Scheduler {
 	t.Helper()
 	s, err := sched.New(opt)
 	if err != nil {
@@ -123,7 +123,7 @@ func TestThreadPinned(t *testing.T) {
 // TestThreadContextAllocs: a CPU pool's task with a Background context
 // gets its worker's context without an allocation.
 func TestThreadContextAllocs(t *testing.T) {
-	s := newTestSched(t, sched.Options{Workers: 1})
+	s := threadTestSched(t, sched.Options{Workers: 1})
 	var tcs threadContexts
 	tcs.init(s)
 	w, err := sched.Go(context.Background(), s, func(w *sched.Worker) (*sched.Worker, error) {
@@ -155,7 +155,7 @@ func TestRunInWorker(t *testing.T) {
 		t.Fatalf("RunInWorker(nil) = %d, %v", v, err)
 	}
 	// A worker of a scheduler.
-	s := newTestSched(t, sched.Options{Workers: 2})
+	s := threadTestSched(t, sched.Options{Workers: 2})
 	w, err := RunInWorker(ctx, s, func(ctx context.Context) (*sched.Worker, error) {
 		w, _ := CurrentWorker(ctx)
 		return w, nil
@@ -182,7 +182,7 @@ func TestRunInWorker(t *testing.T) {
 	}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("cancelled = %v", err)
 	}
-	closed := newTestSched(t, sched.Options{Workers: 1})
+	closed := threadTestSched(t, sched.Options{Workers: 1})
 	closed.Close()
 	if _, err := RunInWorker(ctx, closed, func(context.Context) (int, error) { return 1, nil }); !errors.Is(err, ErrClosed) {
 		t.Fatalf("closed scheduler = %v", err)
@@ -190,7 +190,7 @@ func TestRunInWorker(t *testing.T) {
 }
 
 func TestThreadLocal(t *testing.T) {
-	s := newTestSched(t, sched.Options{Workers: 2})
+	s := threadTestSched(t, sched.Options{Workers: 2})
 	counts, err := NewThreadLocal(s, func() int { return 0 })
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +224,7 @@ func TestThreadLocal(t *testing.T) {
 	if _, err := counts.Get(context.Background()); !errors.Is(err, ErrNotOnWorker) {
 		t.Fatalf("Get outside a worker = %v", err)
 	}
-	other := newTestSched(t, sched.Options{Workers: 1})
+	other := threadTestSched(t, sched.Options{Workers: 1})
 	if _, err := RunInWorker(context.Background(), other, func(ctx context.Context) (*int, error) {
 		return counts.Get(ctx)
 	}); !errors.Is(err, ErrNotOnWorker) {
