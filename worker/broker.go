@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,8 +97,11 @@ type brkRoute interface {
 type brkJob interface {
 	// brkRun handles the message in s (on the worker), or, when the
 	// broker is aborting, fails it unrun; either way it resolves the
-	// message exactly once.
+	// message exactly once. If the handler panics, brkRun does not
+	// return: the worker's loop recovers and calls brkPanic instead.
 	brkRun(b *Broker, s *mboxSlot)
+	// brkPanic resolves the message whose handler panicked with err.
+	brkPanic(b *Broker, s *mboxSlot, err error)
 }
 
 // NewBroker starts a broker's worker.
@@ -172,11 +176,33 @@ func (b *Broker) isClosed() bool { return b.mbox.tail.Load()&1 != 0 }
 // or the producer sees n > 0 and wakes the worker. Shutdown sets stop and
 // then notifies, so the same recheck covers it.
 func (b *Broker) run() {
+	for !b.serve() {
+	}
+}
+
+// serve is the loop; it returns true when the broker stops, false after a
+// handler panicked (the message answered with the panic, its slot
+// released). Recovering here rather than around each handler keeps a
+// deferred call off the path of every message.
+func (b *Broker) serve() (stopped bool) {
 	m := &b.mbox
+	var cur *mboxSlot // the message being handled
+	defer func() {
+		if cur == nil {
+			return
+		}
+		v := recover()
+		b.panics.Add(1)
+		b.failed.Add(1)
+		cur.job.brkPanic(b, cur, &sched.PanicError{Value: v, Stack: debug.Stack()})
+		m.release(cur)
+	}()
 	var bo park.Backoff
 	for {
 		if s := b.poll(); s != nil {
+			cur = s
 			s.job.brkRun(b, s)
+			cur = nil
 			m.release(s)
 			bo.Reset()
 			continue
@@ -186,7 +212,7 @@ func (b *Broker) run() {
 			// will be published; a producer between its claim and its
 			// publication is a few instructions away.
 			if m.head.Load() == m.accepted() {
-				return
+				return true
 			}
 			bo.Spin()
 			continue
@@ -208,7 +234,7 @@ func (b *Broker) run() {
 // reply) polls without a pause instruction before backing off: ~100 ns,
 // the time a reply or a next request takes to cross between cores. A
 // pause costs ~26 ns on some cores, as much as the rest of a hop.
-const brkTightPolls = 64
+const brkTightPolls = 512
 
 // poll looks for a message with a short tight loop.
 func (b *Broker) poll() *mboxSlot {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/weftlabs/weft/internal/pad"
 	"github.com/weftlabs/weft/ring"
 )
 
@@ -91,9 +92,14 @@ type evtBus struct {
 	mu     sync.Mutex                           // serialises subscribe and unsubscribe
 	topics atomic.Pointer[map[string]*evtTopic] // copy-on-write; read lock-free by Emit
 
-	done      chan struct{} // closed when the listener goroutine has exited
+	done chan struct{} // closed when the listener goroutine has exited
+
+	_ pad.Line
+	// Written by the listener goroutine, per event: off the lines the
+	// callers and the worker read.
 	delivered atomic.Uint64
 	panics    atomic.Uint64
+	_         pad.Line
 }
 
 // evtTopic is one event name: its value type and its listeners.

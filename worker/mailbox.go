@@ -18,14 +18,16 @@ import (
 // whose index and slot live on different lines pays two dependent misses
 // per hop; see docs/perf.md).
 //
-// Ownership passes with seq (Vyukov's bounded MPMC scheme, with a single
-// consumer): seq == pos means the slot is free for the producer that claims
-// position pos; that producer writes the message and then publishes it
-// with seq = pos+1 (a release store), which passes the slot to the worker;
-// the worker reads the message, clears it and hands the slot back with
-// seq = pos+capacity (a release store), for the producer one lap later.
+// Ownership: a producer owns the slot of the position it claimed (see
+// mailbox.claim) until it publishes the message with seq = pos+1 (a
+// release store), which passes the slot to the worker; the worker owns it
+// until it advances head past pos (a release store), which passes it to
+// the producer of position pos+capacity. A producer never reads a slot
+// before writing it — it learns that the slot is free from head — so its
+// writes go to the store buffer and it does not wait for the line to
+// come over from the worker's core.
 type mboxSlot struct {
-	seq atomic.Uint64
+	seq atomic.Uint64 // pos+1 once the message for pos is published
 	// gen is the message's correlation id in its reply cell (the
 	// generation the caller waits for), with mboxPosted set for a message
 	// nobody waits for.
@@ -46,11 +48,12 @@ const mboxPosted = 1 << 63
 const mboxInlineSize = int(unsafe.Sizeof([2]uint64{}))
 
 // mailbox is a bounded lock-free MPSC queue of messages: any goroutine
-// sends, only the broker's worker receives. It is the ring of
-// mboxSlot above plus the two wait lists.
+// sends, only the broker's worker receives. It is the ring of mboxSlot
+// above, the two indexes, and the two wait lists.
 type mailbox struct {
 	slots []mboxSlot // fixed at creation; len is a power of two
 	mask  uint64
+	size  uint64
 
 	_ pad.Line
 	// tail is pos<<1 | closed: the next position to claim, and whether the
@@ -58,10 +61,16 @@ type mailbox struct {
 	// once the closed bit is set, so no message can be accepted after
 	// close returns: the closed bit and the claim are the same word.
 	tail atomic.Uint64
-	_    pad.Line
+	// headSeen is a producers' copy of head, on the producers' line
+	// (rigtorp's cached index): while pos < headSeen+size the slot of pos
+	// is known to be free without reading the worker's line. It only
+	// ever holds values loaded from head, so it never runs ahead of it; a
+	// stale, smaller value costs a reload, never a wrong answer.
+	headSeen atomic.Uint64
+	_        pad.Line
 	// head is the next position the worker reads. Written only by the
-	// worker (with release stores, so that Stats may read it); producers
-	// never read it: they learn of free slots from the slots' seq.
+	// worker, with release stores after it has cleared the slot: a
+	// producer that loads head >= pos-size+1 may write the slot of pos.
 	head atomic.Uint64
 	_    pad.Line
 	// idle holds the worker while it sleeps; producers notify it after
@@ -82,12 +91,11 @@ func (m *mailbox) init(size int) {
 	}
 	// A power-of-two number of 64-byte slots is a power-of-two allocation,
 	// which Go's allocator aligns to its size (up to a page): every slot
-	// sits on a cache line of its own.
+	// sits on a cache line of its own. seq starts at 0, which is no
+	// position's pos+1.
 	m.slots = make([]mboxSlot, n)
 	m.mask = uint64(n - 1)
-	for i := range m.slots {
-		m.slots[i].seq.Store(uint64(i))
-	}
+	m.size = uint64(n)
 }
 
 // claim reserves the next position for a message, waiting while the
@@ -101,22 +109,23 @@ func (m *mailbox) claim(ctx context.Context, timeout time.Duration) (*mboxSlot, 
 			return nil, 0, ErrClosed
 		}
 		pos := t >> 1
-		s := &m.slots[pos&m.mask]
-		switch d := int64(s.seq.Load() - pos); {
-		case d == 0:
-			// Free for pos. The CAS takes pos (and fails if another
-			// producer took it, or if the mailbox closed meanwhile).
-			if m.tail.CompareAndSwap(t, t+2) {
-				return s, pos, nil
-			}
-			spin.Spin()
-		case d < 0:
-			// The slot still holds the message one lap back: full.
-			if err := m.waitRoom(ctx, timeout, t, s, pos); err != nil {
-				return nil, 0, err
+		if pos-m.headSeen.Load() >= m.size {
+			// Full as far as this producer knows: look at the real head.
+			h := m.head.Load()
+			m.headSeen.Store(h)
+			if pos-h >= m.size {
+				if err := m.waitRoom(ctx, timeout, t, pos); err != nil {
+					return nil, 0, err
+				}
+				continue
 			}
 		}
-		// d > 0: another producer took pos since we read tail; reload.
+		// Take pos; fails if another producer took it, or if the mailbox
+		// closed meanwhile.
+		if m.tail.CompareAndSwap(t, t+2) {
+			return &m.slots[pos&m.mask], pos, nil
+		}
+		spin.Spin()
 	}
 }
 
@@ -133,10 +142,10 @@ func (m *mailbox) publish(s *mboxSlot, pos uint64) {
 	}
 }
 
-// waitRoom waits until the slot at pos is free, the tail moved, or the
+// waitRoom waits until the slot of pos is free, the tail moved, or the
 // mailbox closed: spin, yield, then park on room.
-func (m *mailbox) waitRoom(ctx context.Context, timeout time.Duration, t uint64, s *mboxSlot, pos uint64) error {
-	ready := func() bool { return s.seq.Load() == pos || m.tail.Load() != t }
+func (m *mailbox) waitRoom(ctx context.Context, timeout time.Duration, t, pos uint64) error {
+	ready := func() bool { return pos-m.head.Load() < m.size || m.tail.Load() != t }
 	var b park.Backoff
 	for b.Snooze() {
 		if ready() {
@@ -181,10 +190,10 @@ func (m *mailbox) peek() *mboxSlot {
 // release clears the head slot the worker has handled and hands it back
 // to producers. Worker only.
 func (m *mailbox) release(s *mboxSlot) {
-	h := m.head.Load()
 	s.job, s.ctx = nil, nil // drop the references for the garbage collector
-	barrier.StoreRelease(&s.seq, h+uint64(len(m.slots)))
-	barrier.StoreRelease(&m.head, h+1)
+	// Release: the clearing above happens before the next lap's producer
+	// writes the slot.
+	barrier.StoreRelease(&m.head, m.head.Load()+1)
 	if m.room.Waiting() {
 		m.room.Notify(1)
 	}

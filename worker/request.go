@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/weftlabs/weft/internal/pad"
 	"github.com/weftlabs/weft/internal/park"
-	"github.com/weftlabs/weft/sched"
 )
 
 // Endpoint is a message type registered on a Broker with Handle: the typed
@@ -68,15 +66,53 @@ func (e *Endpoint[In, Out]) signature() string {
 // In steady state Request allocates nothing: the reply cell comes from a
 // pool, and a small pointer-free input travels inside the mailbox slot.
 func (e *Endpoint[In, Out]) Request(ctx context.Context, in In) (Out, error) {
+	c := e.cells.Get().(*brkCell[In, Out])
+	out, err, kept := e.call(ctx, c, in)
+	if kept {
+		e.cells.Put(c)
+	}
+	return out, err
+}
+
+// Client returns a handle on e for one goroutine: it keeps a reply cell of
+// its own, so its requests skip the endpoint's pool of cells — the
+// fastest way to call a worker in a loop.
+func (e *Endpoint[In, Out]) Client() *Client[In, Out] { return &Client[In, Out]{e: e} }
+
+// Client is one goroutine's handle on an Endpoint (see Endpoint.Client).
+// It must not be used by two goroutines at once; any number of Clients
+// and plain Endpoint.Request calls may run side by side.
+type Client[In, Out any] struct {
+	e *Endpoint[In, Out]
+	c *brkCell[In, Out] // nil until the first request, and after one was given up
+}
+
+// Request is Endpoint.Request through the client's own reply cell.
+func (cl *Client[In, Out]) Request(ctx context.Context, in In) (Out, error) {
+	c := cl.c
+	if c == nil {
+		c = cl.e.cells.Get().(*brkCell[In, Out])
+		cl.c = c
+	}
+	out, err, kept := cl.e.call(ctx, c, in)
+	if !kept {
+		cl.c = nil // the worker recycles it
+	}
+	return out, err
+}
+
+// call is one request through cell c. kept reports whether c is still the
+// caller's (false: the caller gave up and the cell went to the worker).
+func (e *Endpoint[In, Out]) call(ctx context.Context, c *brkCell[In, Out], in In) (_ Out, _ error, kept bool) {
 	var zero Out
-	c, g, err := e.send(ctx, in, false)
+	g, err := e.send(ctx, c, in, false)
 	if err != nil {
-		return zero, e.fail("request", err)
+		return zero, e.fail("request", err), true
 	}
 	if err := c.await(ctx, g, e.b.waitLimit()); err != nil {
 		// The cell is the worker's now (see brkCell).
 		e.b.timeouts.Add(1)
-		return zero, e.fail("request", err)
+		return zero, e.fail("request", err), false
 	}
 	out, err := c.out, c.err
 	// Clear only what holds pointers: a write would take the reply line
@@ -91,8 +127,7 @@ func (e *Endpoint[In, Out]) Request(ctx context.Context, in In) (Out, error) {
 		var zi In
 		c.in = zi
 	}
-	e.cells.Put(c)
-	return out, err
+	return out, err, true
 }
 
 // Post sends in to the worker without waiting for the reply (the guide's
@@ -100,7 +135,9 @@ func (e *Endpoint[In, Out]) Request(ctx context.Context, in In) (Out, error) {
 // runs with a context that ends when the broker is shut down; if it
 // fails, its error is emitted as the event ErrorEvent.
 func (e *Endpoint[In, Out]) Post(ctx context.Context, in In) error {
-	if _, _, err := e.send(ctx, in, true); err != nil {
+	c := e.cells.Get().(*brkCell[In, Out])
+	if _, err := e.send(ctx, c, in, true); err != nil {
+		e.cells.Put(c)
 		return e.fail("post", err)
 	}
 	return nil
@@ -114,13 +151,14 @@ func (e *Endpoint[In, Out]) fail(op string, err error) error {
 
 var errNilContext = fmt.Errorf("%w: nil context", ErrInvalidOptions)
 
-// send puts a request (or a post) for in into the mailbox and returns its
-// reply cell and generation.
-func (e *Endpoint[In, Out]) send(ctx context.Context, in In, posted bool) (*brkCell[In, Out], uint64, error) {
+// send puts a request (or a post) for in into the mailbox, with c as its
+// reply cell, and returns its generation. On failure c is still the
+// caller's; on success it is the worker's to reply into (and, for a post,
+// to recycle).
+func (e *Endpoint[In, Out]) send(ctx context.Context, c *brkCell[In, Out], in In, posted bool) (uint64, error) {
 	if ctx == nil {
-		return nil, 0, errNilContext
+		return 0, errNilContext
 	}
-	c := e.cells.Get().(*brkCell[In, Out])
 	// The cell is resolved (its last generation replied to or given up),
 	// so its state is 2(g-1) or 2(g-1)+1: the next generation is g. The
 	// caller reads the reply line here but never writes it.
@@ -137,8 +175,7 @@ func (e *Endpoint[In, Out]) send(ctx context.Context, in In, posted bool) (*brkC
 			var zero In
 			c.in = zero
 		}
-		e.cells.Put(c)
-		return nil, 0, err
+		return 0, err
 	}
 	s.job = c
 	if posted {
@@ -151,7 +188,7 @@ func (e *Endpoint[In, Out]) send(ctx context.Context, in In, posted bool) (*brkC
 		*(*In)(unsafe.Pointer(&s.arg)) = in
 	}
 	e.b.mbox.publish(s, pos)
-	return c, g, nil
+	return g, nil
 }
 
 // Request sends in to the handler registered for msgType on b and waits
@@ -419,23 +456,16 @@ func (c *brkCell[In, Out]) brkRun(b *Broker, s *mboxSlot) {
 		c.reply(b, s.gen, zero, fmt.Errorf("worker: %q not run: %w", c.ep.name, ErrClosed))
 		return
 	}
-	out, err := brkInvoke(b, c.ep.h, s.ctx, in)
+	out, err := c.ep.h(s.ctx, in)
+	if err != nil {
+		b.failed.Add(1)
+	}
 	c.reply(b, s.gen, out, err)
 }
 
-// brkInvoke calls a handler, turning a panic into a *sched.PanicError and
-// counting failures.
-func brkInvoke[In, Out any](b *Broker, h func(context.Context, In) (Out, error), ctx context.Context, in In) (out Out, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			b.panics.Add(1)
-			err = &sched.PanicError{Value: v, Stack: debug.Stack()}
-		}
-		if err != nil {
-			b.failed.Add(1)
-		}
-	}()
-	return h(ctx, in)
+func (c *brkCell[In, Out]) brkPanic(b *Broker, s *mboxSlot, err error) {
+	var zero Out
+	c.reply(b, s.gen, zero, err)
 }
 
 // brkInlineable reports whether a T travels inside a mailbox slot: it must

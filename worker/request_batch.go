@@ -177,10 +177,14 @@ func (r *brkBatchReq[In, Out]) batchSend(ctx context.Context, _ time.Duration) {
 	if r.err != nil {
 		return
 	}
-	r.cell, r.g, r.err = r.ep.send(ctx, r.in, false)
+	c := r.ep.cells.Get().(*brkCell[In, Out])
+	r.g, r.err = r.ep.send(ctx, c, r.in, false)
 	if r.err != nil {
+		r.ep.cells.Put(c)
 		r.err = r.ep.fail("request", r.err)
+		return
 	}
+	r.cell = c
 }
 
 func (r *brkBatchReq[In, Out]) batchWait(ctx context.Context, limit time.Duration) error {

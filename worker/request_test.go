@@ -292,6 +292,15 @@ func TestRequestNoAllocs(t *testing.T) {
 	}); n != 0 {
 		t.Fatalf("Request allocates %v per call", n)
 	}
+	cl := ep.Client()
+	if n := testing.AllocsPerRun(10000, func() {
+		i++
+		if v, err := cl.Request(ctx, i); v != i+1 || err != nil {
+			t.Fatal(v, err)
+		}
+	}); n != 0 {
+		t.Fatalf("Client.Request allocates %v per call", n)
+	}
 	// A parked caller (a slow handler) allocates nothing either, once its
 	// cell has a timer.
 	slow, err := Handle(b, "slow", func(_ context.Context, d time.Duration) (int, error) {
@@ -351,5 +360,43 @@ func TestStressRequestConcurrent(t *testing.T) {
 	}
 	if total != 6*each {
 		t.Fatalf("handled %d distinct requests, want %d", total, 6*each)
+	}
+}
+
+// TestClientGivesUpItsCell: a client whose request times out hands its
+// cell to the worker and takes a fresh one; the late reply reaches no one.
+func TestClientGivesUpItsCell(t *testing.T) {
+	b := newTestBroker(t, BrokerOptions{Timeout: 10 * time.Millisecond})
+	gate := make(chan struct{})
+	ep, err := Handle(b, "echo", func(_ context.Context, v uint64) (uint64, error) {
+		if v == 1 {
+			<-gate
+		}
+		return v, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cl := ep.Client()
+	if v, err := cl.Request(ctx, 7); v != 7 || err != nil {
+		t.Fatalf("first request: %d, %v", v, err)
+	}
+	first := cl.c
+	if _, err := cl.Request(ctx, 1); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("slow request: %v", err)
+	}
+	if cl.c != nil {
+		t.Fatal("the client kept a cell it gave to the worker")
+	}
+	b.SetTimeout(-1)
+	close(gate)
+	for i := range uint64(50) {
+		if v, err := cl.Request(ctx, 100+i); v != 100+i || err != nil {
+			t.Fatalf("after giving up: %d, %v", v, err)
+		}
+	}
+	if cl.c == nil || b.Stats().Late != 1 {
+		t.Fatalf("client cell %p (first %p), late %d", cl.c, first, b.Stats().Late)
 	}
 }

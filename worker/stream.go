@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"iter"
 	"reflect"
-	"runtime/debug"
 	"sync/atomic"
 
 	"github.com/weftlabs/weft/ring"
-	"github.com/weftlabs/weft/sched"
 )
 
 // StreamEndpoint is a message type registered with HandleStream: its
@@ -209,7 +207,7 @@ func (st *strmCall[In, T]) brkRun(b *Broker, _ *mboxSlot) {
 		b.notRun.Add(1)
 		err = fmt.Errorf("worker: %q not run: %w", st.ep.name, ErrClosed)
 	} else {
-		err = st.invoke(b)
+		err = st.ep.h(st.ctx, st.in, st.emit)
 		if err == nil && len(st.buf) > 0 {
 			err = st.flush()
 		}
@@ -217,23 +215,20 @@ func (st *strmCall[In, T]) brkRun(b *Broker, _ *mboxSlot) {
 			// The caller stopped first: it is not listening for errors.
 			err = nil
 		}
+		if err != nil {
+			b.failed.Add(1)
+		}
 	}
+	st.finish(err)
+}
+
+func (st *strmCall[In, T]) brkPanic(_ *Broker, _ *mboxSlot, err error) { st.finish(err) }
+
+// finish ends the worker's side with the handler's outcome.
+func (st *strmCall[In, T]) finish(err error) {
 	st.result.Store(&err)
 	st.full.Close() // after result: the caller reads it on ErrClosed
 	st.buf, st.in = nil, *new(In)
-}
-
-func (st *strmCall[In, T]) invoke(b *Broker) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			b.panics.Add(1)
-			err = &sched.PanicError{Value: v, Stack: debug.Stack()}
-		}
-		if err != nil && st.ctx.Err() == nil {
-			b.failed.Add(1)
-		}
-	}()
-	return st.ep.h(st.ctx, st.in, st.emit)
 }
 
 // emit is the handler's emit: append to the current buffer, pass it on
