@@ -28,11 +28,11 @@ func (s *side) attach(what string) error {
 	me := uint32(os.Getpid())
 	for {
 		if s.flags.Load()&flagClosed != 0 {
-			return fmt.Errorf("shm: attach %s: %w", what, ErrClosed)
+			return fmt.Errorf("%w: attach %s to a closed side", ErrClosed, what)
 		}
 		cur := s.pid.Load()
 		if cur != 0 && processAlive(int(cur)) {
-			return fmt.Errorf("shm: attach %s: %w by process %d", what, ErrBusy, cur)
+			return fmt.Errorf("%w: %s attached by process %d", ErrBusy, what, cur)
 		}
 		if s.pid.CompareAndSwap(cur, me) {
 			s.flags.And(^flagWaiting)
