@@ -268,6 +268,7 @@ func startChild(role string, n int, files []*os.File, arena string) *child {
 	}
 	cmd.ExtraFiles = files
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		panic(fmt.Sprintf("bench: start child %s: %v", role, err))
 	}
