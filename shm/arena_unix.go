@@ -132,7 +132,7 @@ func createOn(f *os.File, total int, opt Options) (*Arena, error) {
 		return nil, fmt.Errorf("shm: size %s to %d bytes: %w", f.Name(), total, err)
 	}
 	if opt.Populate {
-		if err := allocateFile(fd, total); err != nil {
+		if err := sysAllocate(fd, total); err != nil {
 			return nil, fmt.Errorf("%w: populate %s (%d bytes): %w", ErrRefused, f.Name(), total, err)
 		}
 	}
@@ -193,7 +193,7 @@ func applyOptions(mem []byte, opt Options, shared bool) error {
 		}
 	}
 	if opt.Populate {
-		if err := populate(mem); err != nil {
+		if err := sysPopulate(mem); err != nil {
 			return fmt.Errorf("%w: populate %d bytes: %w", ErrRefused, len(mem), err)
 		}
 	}
@@ -210,7 +210,12 @@ func applyOptions(mem []byte, opt Options, shared bool) error {
 	return nil
 }
 
-// mlock is unix.Mlock; tests replace it to see a refusal.
-var mlock = unix.Mlock
+// The system calls behind the options; tests replace them to see the
+// system refuse.
+var (
+	mlock       = unix.Mlock
+	sysPopulate = populate
+	sysAllocate = allocateFile
+)
 
 func unmap(mem []byte) error { return unix.Munmap(mem) }
