@@ -84,7 +84,7 @@ func (a *Arena) Buffer(off, n int) (*Buffer, error) {
 		return nil, err
 	}
 	if _, err := a.span(off, n); err != nil {
-		return nil, fmt.Errorf("shm: Buffer: %w", err)
+		return nil, err
 	}
 	return newBuffer(a, off, n, nil, 0), nil
 }

@@ -91,7 +91,7 @@ func (a *Arena) Close() error {
 // check returns ErrClosed (wrapped, naming op) once the arena is closed.
 func (a *Arena) check(op string) error {
 	if a.mem == nil || a.closed.Load() {
-		return fmt.Errorf("shm: %s: %w", op, ErrClosed)
+		return fmt.Errorf("%w: %s", ErrClosed, op)
 	}
 	return nil
 }
@@ -124,10 +124,10 @@ func (a *Arena) word(off, width int, op string) (unsafe.Pointer, error) {
 	}
 	b, err := a.span(off, width)
 	if err != nil {
-		return nil, fmt.Errorf("shm: %s: %w", op, err)
+		return nil, fmt.Errorf("%w (%s)", err, op)
 	}
 	if off%width != 0 {
-		return nil, fmt.Errorf("shm: %s at offset %d: %w to %d bytes", op, off, ErrAlignment, width)
+		return nil, fmt.Errorf("%w: %s at offset %d needs %d-byte alignment", ErrAlignment, op, off, width)
 	}
 	return unsafe.Pointer(&b[0]), nil
 }
@@ -161,7 +161,7 @@ func (a *Arena) SetRoot(i, off int) error {
 	}
 	if off != 0 {
 		if _, err := a.span(off, 0); err != nil {
-			return fmt.Errorf("shm: SetRoot: %w", err)
+			return err
 		}
 	}
 	atomic.StoreUint64(&a.hdr.roots[i], uint64(off))

@@ -84,7 +84,7 @@ func Open(name string, opt Options) (*Arena, error) {
 	a, err := openOn(f, opt)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("shm: open %s: %w", path, err)
+		return nil, fmt.Errorf("%w (open %s)", err, path)
 	}
 	a.name = name
 	return a, nil
@@ -103,7 +103,7 @@ func OpenFile(f *os.File, opt Options) (*Arena, error) {
 	a, err := openOn(dup, opt)
 	if err != nil {
 		dup.Close()
-		return nil, fmt.Errorf("shm: open %s: %w", f.Name(), err)
+		return nil, fmt.Errorf("%w (open %s)", err, f.Name())
 	}
 	return a, nil
 }
@@ -132,8 +132,8 @@ func createOn(f *os.File, total int, opt Options) (*Arena, error) {
 		return nil, fmt.Errorf("shm: size %s to %d bytes: %w", f.Name(), total, err)
 	}
 	if opt.Populate {
-		if err := allocateFile(fd, total); err != nil {
-			return nil, fmt.Errorf("shm: populate %s (%d bytes): %w: %w", f.Name(), total, ErrRefused, err)
+		if err := sysAllocate(fd, total); err != nil {
+			return nil, fmt.Errorf("%w: populate %s (%d bytes): %w", ErrRefused, f.Name(), total, err)
 		}
 	}
 	mem, err := unix.Mmap(fd, 0, total, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
@@ -152,7 +152,7 @@ func createOn(f *os.File, total int, opt Options) (*Arena, error) {
 func openOn(f *os.File, opt Options) (*Arena, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("shm: stat %s: %w", f.Name(), err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, fmt.Errorf("%w: not a regular file (mode %#o)", ErrCorrupt, st.Mode)
@@ -163,7 +163,7 @@ func openOn(f *os.File, opt Options) (*Arena, error) {
 	}
 	mem, err := unix.Mmap(int(f.Fd()), 0, int(st.Size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
-		return nil, fmt.Errorf("map: %w", err)
+		return nil, fmt.Errorf("shm: map %s: %w", f.Name(), err)
 	}
 	h, err := validateHeader(mem, ps)
 	if err == nil {
@@ -189,12 +189,12 @@ func initArena(mem []byte, f *os.File, name string) *Arena {
 func applyOptions(mem []byte, opt Options, shared bool) error {
 	if opt.HugePages {
 		if err := hugePages(mem, shared); err != nil {
-			return fmt.Errorf("shm: huge pages for %d bytes: %w", len(mem), err)
+			return fmt.Errorf("%w (huge pages for %d bytes)", err, len(mem))
 		}
 	}
 	if opt.Populate {
-		if err := populate(mem); err != nil {
-			return fmt.Errorf("shm: populate %d bytes: %w: %w", len(mem), ErrRefused, err)
+		if err := sysPopulate(mem); err != nil {
+			return fmt.Errorf("%w: populate %d bytes: %w", ErrRefused, len(mem), err)
 		}
 	}
 	if opt.Lock {
@@ -204,13 +204,18 @@ func applyOptions(mem []byte, opt Options, shared bool) error {
 			if unix.Getrlimit(unix.RLIMIT_MEMLOCK, &lim) == nil {
 				hint = fmt.Sprintf(" (RLIMIT_MEMLOCK is %d bytes; see ulimit -l)", lim.Cur)
 			}
-			return fmt.Errorf("shm: lock %d bytes in memory%s: %w: %w", len(mem), hint, ErrRefused, err)
+			return fmt.Errorf("%w: lock %d bytes in memory%s: %w", ErrRefused, len(mem), hint, err)
 		}
 	}
 	return nil
 }
 
-// mlock is unix.Mlock; tests replace it to see a refusal.
-var mlock = unix.Mlock
+// The system calls behind the options; tests replace them to see the
+// system refuse.
+var (
+	mlock       = unix.Mlock
+	sysPopulate = populate
+	sysAllocate = allocateFile
+)
 
 func unmap(mem []byte) error { return unix.Munmap(mem) }

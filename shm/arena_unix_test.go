@@ -12,6 +12,24 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+func TestPopulateRefused(t *testing.T) {
+	savedP, savedA := sysPopulate, sysAllocate
+	t.Cleanup(func() { sysPopulate, sysAllocate = savedP, savedA })
+	sysPopulate = func([]byte) error { return unix.ENOMEM }
+	_, err := New(1<<20, Options{Populate: true})
+	wantErr(t, "New with a refused populate", err, ErrRefused)
+	wantErr(t, "New with a refused populate", err, unix.ENOMEM)
+	sysPopulate = savedP
+	sysAllocate = func(int, int) error { return unix.ENOSPC }
+	name := uniqueName(t)
+	_, err = Create(name, 1<<20, Options{Populate: true})
+	wantErr(t, "Create on a full file system", err, ErrRefused)
+	wantErr(t, "Create on a full file system", err, unix.ENOSPC)
+	if _, err := os.Stat(filepath.Join(shmDir(), name)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a failed Create left its file behind: %v", err)
+	}
+}
+
 func TestLockRefused(t *testing.T) {
 	saved := mlock
 	t.Cleanup(func() { mlock = saved })

@@ -56,7 +56,7 @@ func newBuffer(a *Arena, off, n int, pool *Pool, idx uint32) *Buffer {
 func (b *Buffer) get(op string) (*block, error) {
 	blk := b.blk.Load()
 	if blk == nil {
-		return nil, fmt.Errorf("shm: %s: %w", op, ErrDetached)
+		return nil, fmt.Errorf("%w: %s", ErrDetached, op)
 	}
 	if err := blk.a.check(op); err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func (b *Buffer) Share() (*Buffer, error) {
 	// released right now (refs reached 0): then the block is gone.
 	for r := blk.refs.Load(); ; r = blk.refs.Load() {
 		if r <= 0 {
-			return nil, fmt.Errorf("shm: Share: %w", ErrDetached)
+			return nil, fmt.Errorf("%w: Share", ErrDetached)
 		}
 		if blk.refs.CompareAndSwap(r, r+1) {
 			break
@@ -130,7 +130,7 @@ func (b *Buffer) Share() (*Buffer, error) {
 func (b *Buffer) Transfer() (*Buffer, error) {
 	blk := b.blk.Swap(nil)
 	if blk == nil {
-		return nil, fmt.Errorf("shm: Transfer: %w", ErrDetached)
+		return nil, fmt.Errorf("%w: Transfer", ErrDetached)
 	}
 	if err := blk.a.check("Transfer"); err != nil {
 		b.blk.Store(blk) // nothing moved
@@ -147,7 +147,7 @@ func (b *Buffer) Transfer() (*Buffer, error) {
 func (b *Buffer) Release() error {
 	blk := b.blk.Swap(nil)
 	if blk == nil {
-		return fmt.Errorf("shm: Release: %w", ErrDetached)
+		return fmt.Errorf("%w: Release", ErrDetached)
 	}
 	if blk.refs.Add(-1) != 0 || blk.pool == nil {
 		return nil

@@ -65,6 +65,11 @@ func TestTransferDetaches(t *testing.T) {
 	must(t, "Release", n.Release())
 	_, err = n.Bytes()
 	wantErr(t, "Bytes after Release", err, ErrDetached)
+	_, err = View[float64](n)
+	wantErr(t, "View after Release", err, ErrDetached)
+	if n.Len() != 0 {
+		t.Fatalf("Len after Release = %d", n.Len())
+	}
 	wantErr(t, "second Release", n.Release(), ErrDetached)
 }
 

@@ -44,7 +44,9 @@ func runChild(role string) error {
 	}
 	defer a.Close()
 	count, _ := strconv.ParseUint(os.Getenv(childCountEnv), 10, 64)
-	ctx := context.Background()
+	// No child outlives a broken test for long.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
 	switch role {
 	case "echo":
 		return childEcho(ctx, a, count)
@@ -209,6 +211,13 @@ func startChild(t testing.TB, a *Arena, role string, count uint64) *exec.Cmd {
 		cmd.ExtraFiles = []*os.File{a.File()}
 	}
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	dieWithParent(cmd)
 	must(t, "start child", cmd.Start())
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil { // not waited for: the test failed early
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
 	return cmd
 }

@@ -71,7 +71,7 @@ func (c *Consumer) Peek(ctx context.Context) ([]byte, error) {
 
 func (c *Consumer) ready() error {
 	if c.closed {
-		return fmt.Errorf("shm: pop: %w", ErrClosed)
+		return fmt.Errorf("%w: pop from a closed consumer", ErrClosed)
 	}
 	return c.r.a.check("pop")
 }
@@ -91,7 +91,7 @@ func (c *Consumer) peek() ([]byte, error) {
 			// published came before its close: reload tail to be sure.
 			if c.r.h.prodFlags.Load()&flagClosed != 0 &&
 				c.r.h.tail.Load() == c.head {
-				return nil, fmt.Errorf("shm: pop: producer %w", ErrClosed)
+				return nil, fmt.Errorf("%w: the producer has closed", ErrClosed)
 			}
 			return nil, ErrEmpty
 		}
@@ -148,7 +148,7 @@ func (c *Consumer) Pop(ctx context.Context, dst []byte) ([]byte, error) {
 // pushes fail with ErrClosed from now on. Closing is final.
 func (c *Consumer) Close() error {
 	if c.closed {
-		return fmt.Errorf("shm: consumer: %w", ErrClosed)
+		return fmt.Errorf("%w: consumer already closed", ErrClosed)
 	}
 	c.closed, c.peeked = true, 0
 	if err := c.r.a.check("Consumer.Close"); err != nil {

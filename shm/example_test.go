@@ -1,9 +1,11 @@
 package shm_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log"
+	"runtime"
 
 	"github.com/weftlabs/weft/shm"
 )
@@ -87,4 +89,73 @@ func ExamplePool() {
 	// Output:
 	// blocks: 4
 	// after release: <nil>
+}
+
+// A ring of byte records in an arena. Here both ends are in one process;
+// with a shared arena (Create or CreateMemfd) the other end opens the ring
+// with OpenRing in another process, and records cross without a system
+// call.
+func ExampleRing() {
+	a, err := shm.New(1<<16, shm.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer a.Close()
+	r, err := shm.NewRing(a, 4096)
+	if err != nil {
+		log.Fatal(err)
+	}
+	a.SetRoot(0, r.Offset()) // where another process would find it
+
+	p, _ := r.Producer()
+	c, _ := r.Consumer()
+	ctx := context.Background()
+	for _, msg := range []string{"hello", "", "zero-copy"} {
+		if err := p.Push(ctx, []byte(msg)); err != nil {
+			log.Fatal(err)
+		}
+	}
+	p.Close()
+	for {
+		rec, err := c.Pop(ctx, nil)
+		if errors.Is(err, shm.ErrClosed) {
+			break
+		}
+		fmt.Printf("%q\n", rec)
+	}
+	// Output:
+	// "hello"
+	// ""
+	// "zero-copy"
+}
+
+// Wait and Notify on a word of an arena: Atomics.wait and Atomics.notify,
+// across processes when the arena is shared.
+func ExampleWait() {
+	a, err := shm.New(4096, shm.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer a.Close()
+	lo, _ := a.Data()
+	word, _ := a.Uint32(lo)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for word.Load() == 0 {
+			err := shm.Wait(context.Background(), word, 0)
+			if errors.Is(err, shm.ErrUnsupported) {
+				runtime.Gosched() // no futex here: poll
+			} else if err != nil {
+				log.Fatal(err)
+			}
+		}
+		fmt.Println("woken, word =", word.Load())
+	}()
+	word.Store(1)
+	if _, err := shm.Notify(word, 1); err != nil && !errors.Is(err, shm.ErrUnsupported) {
+		log.Fatal(err)
+	}
+	<-done
+	// Output: woken, word = 1
 }

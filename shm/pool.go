@@ -96,7 +96,7 @@ func (a *Arena) NewPool(size, count int) (*Pool, error) {
 	}
 	off, err := a.alloc(g.total, DefaultAlign)
 	if err != nil {
-		return nil, fmt.Errorf("shm: NewPool: %w", err)
+		return nil, fmt.Errorf("%w (NewPool)", err)
 	}
 	p := a.poolAt(off, size, count)
 	for i := range p.links {
@@ -127,11 +127,11 @@ func (a *Arena) OpenPool(off int) (*Pool, error) {
 		return nil, err
 	}
 	if off%DefaultAlign != 0 {
-		return nil, fmt.Errorf("shm: OpenPool at %d: %w", off, ErrAlignment)
+		return nil, fmt.Errorf("%w: pool at %d", ErrAlignment, off)
 	}
 	b, err := a.span(off, poolHeaderSize)
 	if err != nil {
-		return nil, fmt.Errorf("shm: OpenPool: %w", err)
+		return nil, err
 	}
 	shared := (*poolHeader)(unsafe.Pointer(&b[0]))
 	if m := atomic.LoadUint64(&shared.magic); m != poolMagic {
@@ -203,7 +203,7 @@ func (p *Pool) GetOffset() (int, error) {
 		h := atomic.LoadUint64(p.head)
 		top := uint32(h)
 		if top == 0 {
-			return 0, fmt.Errorf("shm: Pool.Get: %w: all %d blocks in use", ErrNoSpace, p.count)
+			return 0, fmt.Errorf("%w: all %d pool blocks in use", ErrNoSpace, p.count)
 		}
 		if top > uint32(p.count) {
 			return 0, fmt.Errorf("%w: pool head %d of %d blocks", ErrCorrupt, top, p.count)
@@ -257,12 +257,12 @@ func (p *Pool) BufferAt(off int) (*Buffer, error) {
 
 func (p *Pool) index(off int) (uint32, error) {
 	if off < p.base || off >= p.base+p.count*p.stride {
-		return 0, fmt.Errorf("shm: pool block at %d: %w: blocks are [%d, %d)",
-			off, ErrOutOfRange, p.base, p.base+p.count*p.stride)
+		return 0, fmt.Errorf("%w: pool block at %d: blocks are [%d, %d)",
+			ErrOutOfRange, off, p.base, p.base+p.count*p.stride)
 	}
 	if (off-p.base)%p.stride != 0 {
-		return 0, fmt.Errorf("shm: pool block at %d: %w: blocks start every %d bytes from %d",
-			off, ErrAlignment, p.stride, p.base)
+		return 0, fmt.Errorf("%w: pool block at %d: blocks start every %d bytes from %d",
+			ErrAlignment, off, p.stride, p.base)
 	}
 	return uint32((off - p.base) / p.stride), nil
 }
@@ -272,7 +272,7 @@ func (p *Pool) put(idx uint32) error {
 	// The state change is the exactly-once gate: of two releases of one
 	// block, one fails here, before touching the list.
 	if !atomic.CompareAndSwapUint32(&p.states[idx], blockUsed, blockFree) {
-		return fmt.Errorf("shm: pool block %d: %w", idx, ErrDoubleFree)
+		return fmt.Errorf("%w: pool block %d", ErrDoubleFree, idx)
 	}
 	var b park.Backoff
 	for {

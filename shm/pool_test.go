@@ -86,6 +86,24 @@ func TestPoolOffsets(t *testing.T) {
 	wantErr(t, "BufferAt misaligned", err, ErrAlignment)
 }
 
+func TestPoolAllocatesNothing(t *testing.T) {
+	a := newArena(t, 1<<16)
+	p, err := a.NewPool(64, 4)
+	must(t, "NewPool", err)
+	allocs := testing.AllocsPerRun(1000, func() {
+		off, err := p.GetOffset()
+		if err != nil {
+			panic(err)
+		}
+		if err := p.PutOffset(off); err != nil {
+			panic(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per GetOffset+PutOffset", allocs)
+	}
+}
+
 func TestPoolBadArguments(t *testing.T) {
 	a := newArena(t, 1<<16)
 	for _, c := range []struct{ size, count int }{{0, 1}, {-1, 1}, {8, 0}, {8, -1}, {8, 1 << 31}} {

@@ -86,13 +86,13 @@ func (p *Producer) Reserve(ctx context.Context, n int) ([]byte, error) {
 func (p *Producer) ready(n int) error {
 	switch {
 	case p.closed:
-		return fmt.Errorf("shm: push: %w", ErrClosed)
+		return fmt.Errorf("%w: push to a closed producer", ErrClosed)
 	case p.peerClosed:
-		return fmt.Errorf("shm: push: consumer %w", ErrClosed)
+		return fmt.Errorf("%w: the consumer has closed", ErrClosed)
 	case p.pending != 0:
 		return fmt.Errorf("%w: Reserve before Commit of the previous record", ErrInvalid)
 	case n < 0 || n > p.r.max:
-		return fmt.Errorf("shm: push of %d bytes: %w (max %d)", n, ErrTooLarge, p.r.max)
+		return fmt.Errorf("%w: %d bytes (max %d)", ErrTooLarge, n, p.r.max)
 	}
 	return p.r.a.check("push")
 }
@@ -116,7 +116,7 @@ func (p *Producer) reserve(n int) ([]byte, error) {
 		if p.r.cap-(p.tail-head) < need {
 			if err := p.s.peerGone(false); err != nil {
 				p.peerClosed = err == ErrClosed
-				return nil, fmt.Errorf("shm: push: consumer %w", err)
+				return nil, fmt.Errorf("%w (the consumer)", err)
 			}
 			return nil, ErrFull
 		}
@@ -178,7 +178,7 @@ func (p *Producer) Push(ctx context.Context, rec []byte) error {
 // dropped. Closing is final: no producer can attach again.
 func (p *Producer) Close() error {
 	if p.closed {
-		return fmt.Errorf("shm: producer: %w", ErrClosed)
+		return fmt.Errorf("%w: producer already closed", ErrClosed)
 	}
 	p.closed, p.pending = true, 0
 	if err := p.r.a.check("Producer.Close"); err != nil {

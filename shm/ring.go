@@ -112,7 +112,7 @@ func NewRing(a *Arena, capacity int) (*Ring, error) {
 	}
 	off, err := a.alloc(ringHeaderSize+capacity, DefaultAlign)
 	if err != nil {
-		return nil, fmt.Errorf("shm: NewRing: %w", err)
+		return nil, fmt.Errorf("%w (NewRing)", err)
 	}
 	h := (*ringHeader)(unsafe.Pointer(&a.mem[off]))
 	*h = ringHeader{version: ringVersion, capacity: uint64(capacity), dataOff: uint64(off + ringHeaderSize)}
@@ -130,11 +130,11 @@ func OpenRing(a *Arena, off int) (*Ring, error) {
 		return nil, err
 	}
 	if off%DefaultAlign != 0 {
-		return nil, fmt.Errorf("shm: OpenRing at %d: %w", off, ErrAlignment)
+		return nil, fmt.Errorf("%w: ring at %d", ErrAlignment, off)
 	}
 	b, err := a.span(off, ringHeaderSize)
 	if err != nil {
-		return nil, fmt.Errorf("shm: OpenRing: %w", err)
+		return nil, err
 	}
 	shared := (*ringHeader)(unsafe.Pointer(&b[0]))
 	if m := atomic.LoadUint64(&shared.magic); m != ringMagic {

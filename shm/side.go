@@ -19,6 +19,10 @@ const ringWaitSlice = 10 * time.Millisecond
 type side struct {
 	flags, pid, wake             *atomic.Uint32 // ours
 	peerFlags, peerPid, peerWake *atomic.Uint32 // the peer's
+
+	// Private to the side's goroutine: how its recent waits went.
+	spinFails int    // waits in a row whose spinning ended in sleep (saturates at spinGiveUp)
+	waits     uint32 // waits so far
 }
 
 // attach claims the side for this process: the pid slot must be empty or
@@ -28,11 +32,11 @@ func (s *side) attach(what string) error {
 	me := uint32(os.Getpid())
 	for {
 		if s.flags.Load()&flagClosed != 0 {
-			return fmt.Errorf("shm: attach %s: %w", what, ErrClosed)
+			return fmt.Errorf("%w: attach %s to a closed side", ErrClosed, what)
 		}
 		cur := s.pid.Load()
 		if cur != 0 && processAlive(int(cur)) {
-			return fmt.Errorf("shm: attach %s: %w by process %d", what, ErrBusy, cur)
+			return fmt.Errorf("%w: %s attached by process %d", ErrBusy, what, cur)
 		}
 		if s.pid.CompareAndSwap(cur, me) {
 			s.flags.And(^flagWaiting)
@@ -89,12 +93,23 @@ func (s *side) peerGone(checkAlive bool) error {
 // wake-up is lost. A sleep lasts at most ringWaitSlice; after a whole
 // slice without progress we check that the peer still lives.
 func (s *side) await(ctx context.Context, try func() error, retry error) error {
+	// Spin in full unless recent spins kept ending in sleep anyway: then
+	// the peer is not running (the machine has fewer free CPUs than
+	// spinners), and spinning only takes the CPU it needs. Every
+	// spinProbe-th wait spins in full again, to notice when that changes.
+	polls := pollSpin
+	if s.spinFails >= spinGiveUp && s.waits%spinProbe != 0 {
+		polls = pollBrief
+	}
+	s.waits++
 	var b park.Backoff
-	for b.Snooze() {
+	for b.Polls() < polls && b.Snooze() {
 		if err := try(); err != retry {
+			s.spinFails = 0
 			return err
 		}
 	}
+	s.spinFails = min(s.spinFails+1, spinGiveUp)
 	for {
 		// Let the peer run if it shares our CPU (a Gosched would only
 		// let goroutines of this process run), then look once more.
@@ -107,6 +122,17 @@ func (s *side) await(ctx context.Context, try func() error, retry error) error {
 		}
 	}
 }
+
+// How a side spins before it sleeps: pollSpin polls of park's Backoff (a
+// few microseconds of pauses and yields), or only pollBrief after
+// spinGiveUp waits in a row in which spinning did not help; every
+// spinProbe-th wait spins in full regardless.
+const (
+	pollSpin   = 1 << 30 // until Backoff says park
+	pollBrief  = 8
+	spinGiveUp = 4
+	spinProbe  = 16
+)
 
 // sleep is await's slow path: announce, recheck, sleep, in slices, until
 // try succeeds or fails otherwise, the context ends or the peer is gone.

@@ -19,7 +19,7 @@ func shmDir() string { return os.TempDir() }
 // CreateMemfd returns ErrUnsupported outside Linux: there is no anonymous
 // memory file. Use Create and Open with a name.
 func CreateMemfd(size int, opt Options) (*Arena, error) {
-	return nil, fmt.Errorf("shm: memfd: %w", ErrUnsupported)
+	return nil, fmt.Errorf("%w: memfd", ErrUnsupported)
 }
 
 // allocateFile writes the file's last byte; without fallocate that is the

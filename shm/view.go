@@ -39,10 +39,10 @@ func viewOf[T Number](mem []byte) ([]T, error) {
 		return []T{}, nil
 	}
 	if p := uintptr(unsafe.Pointer(&mem[0])); p%align != 0 {
-		return nil, fmt.Errorf("shm: view as %T: %w: address %#x is not a multiple of %d", zero, ErrAlignment, p, align)
+		return nil, fmt.Errorf("%w: view as %T: address %#x is not a multiple of %d", ErrAlignment, zero, p, align)
 	}
 	if len(mem)%size != 0 {
-		return nil, fmt.Errorf("shm: view as %T: %w: %d bytes is not a multiple of %d", zero, ErrAlignment, len(mem), size)
+		return nil, fmt.Errorf("%w: view as %T: %d bytes is not a multiple of %d", ErrAlignment, zero, len(mem), size)
 	}
 	return unsafe.Slice((*T)(unsafe.Pointer(&mem[0])), len(mem)/size), nil
 }

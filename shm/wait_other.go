@@ -13,11 +13,11 @@ import (
 const futexSupported = false
 
 func wait(ctx context.Context, w *atomic.Uint32, expected uint32) error {
-	return fmt.Errorf("shm: Wait: %w (no futex)", ErrUnsupported)
+	return fmt.Errorf("%w: Wait (no futex)", ErrUnsupported)
 }
 
 func notify(w *atomic.Uint32, n int) (int, error) {
-	return 0, fmt.Errorf("shm: Notify: %w (no futex)", ErrUnsupported)
+	return 0, fmt.Errorf("%w: Notify (no futex)", ErrUnsupported)
 }
 
 // futexSleep has no futex to sleep on: it sleeps for a short while (the

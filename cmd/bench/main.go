@@ -42,6 +42,8 @@ import (
 )
 
 func main() {
+	// Cross-process scenarios re-execute this binary as their child.
+	bench.RunChildIfRequested()
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
