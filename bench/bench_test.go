@@ -111,7 +111,7 @@ func TestRunReportsEveryImpl(t *testing.T) {
 	if err := WriteMarkdown(&buf, m, results); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Count(buf.String(), "\n| ring/") + strings.Count(buf.String(), "\n| sched/") + strings.Count(buf.String(), "\n| worker/"); got != len(results) {
+	if got := strings.Count(buf.String(), "\n| ring/") + strings.Count(buf.String(), "\n| sched/") + strings.Count(buf.String(), "\n| worker/") + strings.Count(buf.String(), "\n| pipeline/"); got != len(results) {
 		t.Errorf("markdown has %d result rows, want %d", got, len(results))
 	}
 	buf.Reset()

@@ -45,10 +45,28 @@ type node struct {
 // time. The padding keeps workers of one stage off each other's lines.
 type lane struct {
 	in, out atomic.Uint64
-	busy    atomic.Int64 // ns running the stage's own code
-	waitIn  atomic.Int64 // ns blocked on an empty input queue
-	waitOut atomic.Int64 // ns blocked on a full output queue
-	_       [pad.Size - 40]byte
+	// Busy time is sampled: one stretch of work (a batch, between resume
+	// and pause) in sampleEvery is timed, since reading the clock costs
+	// more per batch than a small stage's work on its items. busy is the
+	// time of the timed stretches, stretches and timed count them.
+	busy      atomic.Int64
+	stretches atomic.Uint64
+	timed     atomic.Uint64
+	waitIn    atomic.Int64 // ns blocked on an empty input queue
+	waitOut   atomic.Int64 // ns blocked on a full output queue
+	_         [pad.Size - 56]byte
+}
+
+// sampleEvery is how often a stretch of busy time is timed: 1 in 8.
+const sampleEvery = 8
+
+// busyTime estimates the lane's busy time from its samples.
+func (l *lane) busyTime() int64 {
+	t, k := l.timed.Load(), l.stretches.Load()
+	if t == 0 {
+		return 0
+	}
+	return int64(float64(l.busy.Load()) * float64(k) / float64(t))
 }
 
 func addU(a *atomic.Uint64, d int)  { a.Store(a.Load() + uint64(d)) }
@@ -73,11 +91,13 @@ func (r *runner) enter(n *node) {
 // worker is one worker of a stage, running on goroutine r: it accounts
 // the stage's busy time between resume and pause.
 type worker struct {
-	n     *node
-	r     *runner
-	idx   int
-	st    *lane
-	since int64
+	n      *node
+	r      *runner
+	idx    int
+	st     *lane
+	tick   uint32 // stretches started
+	timing bool   // this stretch is being timed, since since
+	since  int64
 }
 
 func (n *node) worker(r *runner, idx int) *worker {
@@ -88,11 +108,24 @@ func (n *node) worker(r *runner, idx int) *worker {
 // busy time.
 func (w *worker) resume() {
 	w.r.enter(w.n)
-	w.since = w.n.p.clock()
+	if w.tick++; w.tick%sampleEvery == 1 {
+		w.timing = true
+		w.since = w.n.p.clock()
+	}
 }
 
 // pause ends a stretch of busy time.
-func (w *worker) pause() { addI(&w.st.busy, w.n.p.clock()-w.since) }
+func (w *worker) pause() {
+	if w.tick == 0 {
+		return // paused before any work
+	}
+	addU(&w.st.stretches, 1)
+	if w.timing {
+		w.timing = false
+		addI(&w.st.busy, w.n.p.clock()-w.since)
+		addU(&w.st.timed, 1)
+	}
+}
 
 // fail wraps an error of the stage's function with the stage's name.
 func (w *worker) fail(err error) error { return stageErr(w.n.name, err) }

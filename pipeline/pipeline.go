@@ -13,15 +13,15 @@ import (
 
 // Options configure a Pipeline. The zero value is a pipeline whose stages
 // run on goroutines of their own, connected by queues of 1024 items,
-// moving up to 128 items per hand-off.
+// moving up to 256 items per hand-off.
 type Options struct {
 	// Capacity is the number of items each queue between two stages
 	// holds, rounded up to a power of two. It bounds the memory in flight:
 	// see the package documentation. Zero means 1024.
 	Capacity int
 	// Batch is the largest number of items a stage hands on at once, and
-	// the size of the batches an ordered stage processes. Zero means 128;
-	// it must not exceed Capacity.
+	// the size of the batches an ordered stage processes. Zero means 256
+	// (or Capacity, if smaller); it must not exceed Capacity.
 	Batch int
 	// Window is the number of batches an ordered parallel stage (or a
 	// parallel stage on a Scheduler) has in flight at once: queued, being
@@ -35,15 +35,18 @@ type Options struct {
 	// goroutines of the pipeline, so no CPU worker ever waits on a queue.
 	Scheduler *sched.Scheduler
 	// NoFusion keeps every stage on goroutines of its own. By default a
-	// stage whose concurrency equals that of the stage before it runs on
-	// that stage's goroutines, called directly on each batch, saving a
-	// hand-off (as stream processors chain operators).
+	// parallel stage whose concurrency equals that of the stage before it
+	// runs on that stage's goroutines, called directly on each batch,
+	// saving a hand-off through a shared queue (as stream processors chain
+	// operators). Stages of concurrency 1 always run on a goroutine of
+	// their own: a chain of them is a pipeline across cores, which was
+	// measured to beat running the chain on one goroutine (docs/perf.md).
 	NoFusion bool
 }
 
 const (
 	defaultCapacity = 1024
-	defaultBatch    = 128
+	defaultBatch    = 256
 )
 
 // Pipeline is a graph of stages built from sources, run by a sink. Build

@@ -66,7 +66,7 @@ func stage[I, O any](in *Stream[I], name string, n int, sp spec[I, O]) *Stream[O
 	}
 	out := newStream[O](nd, nd.workers, true)
 	nd.plan = func() {
-		if !sp.timed && !p.opt.NoFusion && in.fusable && in.producers == nd.workers {
+		if !sp.timed && !p.opt.NoFusion && nd.workers > 1 && in.fusable && in.producers == nd.workers {
 			nd.fused = true
 			in.attach = func(up *worker) emitter[I] {
 				w := nd.worker(up.r, up.idx)
@@ -311,7 +311,11 @@ func flatMapSpec[I, O any](fn func(context.Context, I, func(O) error) error, ord
 			f := &flatMapOp[I, O]{w: w, fn: fn, o: newOut(w, next)}
 			ctx := w.n.ctx
 			f.emit = func(v O) error {
-				if err := f.o.add(ctx, v); err != nil {
+				f.o.buf = append(f.o.buf, v)
+				if len(f.o.buf) < cap(f.o.buf) {
+					return nil
+				}
+				if err := f.o.flush(ctx, true); err != nil {
 					f.emitErr = err
 					return err
 				}

@@ -26,7 +26,11 @@ func Process[I, O any](in *Stream[I], name string, n int, newProcessor func(work
 			s := &processOp[I, O]{w: w, o: newOut(w, next)}
 			ctx := w.n.ctx
 			s.emit = func(v O) error {
-				if err := s.o.add(ctx, v); err != nil {
+				s.o.buf = append(s.o.buf, v)
+				if len(s.o.buf) < cap(s.o.buf) {
+					return nil
+				}
+				if err := s.o.flush(ctx, true); err != nil {
 					s.emitErr = err
 					return err
 				}
