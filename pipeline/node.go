@@ -72,11 +72,13 @@ func (l *lane) busyTime() int64 {
 func addU(a *atomic.Uint64, d int)  { a.Store(a.Load() + uint64(d)) }
 func addI(a *atomic.Int64, d int64) { a.Store(a.Load() + d) }
 
-// runner is one goroutine of the run. cur is the stage it is running
-// now, which changes as a batch passes through fused stages; it names the
-// stage when a panic unwinds the goroutine. Only the goroutine uses it.
+// runner is one goroutine of the run, or one batch of a batch group. cur
+// is the stage it is running now, which changes as a batch passes through
+// fused stages; it names the stage when a panic unwinds. Only its owner
+// uses it.
 type runner struct {
-	cur *node
+	cur   *node
+	quiet bool // leave the goroutine's labels alone (a scheduler's worker)
 }
 
 // enter makes n the stage the goroutine runs: for the panic report and
@@ -84,7 +86,9 @@ type runner struct {
 func (r *runner) enter(n *node) {
 	if r.cur != n {
 		r.cur = n
-		setLabels(n.ctx)
+		if !r.quiet {
+			setLabels(n.ctx)
+		}
 	}
 }
 
@@ -96,6 +100,7 @@ type worker struct {
 	idx    int
 	st     *lane
 	tick   uint32 // stretches started
+	always bool   // time every stretch (a batch group's: few and large)
 	timing bool   // this stretch is being timed, since since
 	since  int64
 }
@@ -108,7 +113,9 @@ func (n *node) worker(r *runner, idx int) *worker {
 // busy time.
 func (w *worker) resume() {
 	w.r.enter(w.n)
-	if w.tick++; w.tick%sampleEvery == 1 {
+	// The first stretches are all timed, so that a short run's estimate
+	// does not rest on one cold sample.
+	if w.tick++; w.always || w.tick <= sampleEvery || w.tick%sampleEvery == 1 {
 		w.timing = true
 		w.since = w.n.p.clock()
 	}

@@ -12,28 +12,14 @@ type spec[I, O any] struct {
 	ok   bool // the functions given are usable
 	// op makes worker w's operator, which emits into next.
 	op func(w *worker, next emitter[O]) emitter[I]
-	// batch, if set, is the stateless per-batch form of the stage, which
-	// lets it run ordered or on a scheduler.
-	batch   func(ctx context.Context, in []I, out *bucket[O]) error
+	// xop, if set, makes the stateless per-batch form of the stage: a
+	// parallel stage then runs in a batch group (see group.go), ordered
+	// if asked to be.
+	xop     func(w *worker, next batchSink[O]) batchSink[I]
 	ordered bool
 	// timed stages wait for their input themselves (to act on a timer),
 	// so they are never fused into the stage before them.
 	timed bool
-}
-
-// bucket collects the output of one batch in the per-batch form.
-type bucket[O any] struct {
-	items []O
-	emit  func(O) error // appends to items; made once per bucket
-}
-
-func newBucket[O any](capacity int) *bucket[O] {
-	b := &bucket[O]{items: make([]O, 0, capacity)}
-	b.emit = func(v O) error {
-		b.items = append(b.items, v)
-		return nil
-	}
-	return b
 }
 
 // stage adds a stage reading in, with concurrency n, and returns its
@@ -53,15 +39,9 @@ func stage[I, O any](in *Stream[I], name string, n int, sp spec[I, O]) *Stream[O
 	if !in.consume(nd.name) {
 		return newStream[O](nd, 1, false)
 	}
-	perBatch := sp.batch != nil && nd.workers > 1 && (sp.ordered || p.opt.Scheduler != nil)
-	if perBatch {
+	if sp.xop != nil && nd.workers > 1 {
 		out := newStream[O](nd, 1, false)
-		nd.plan = func() {
-			e := in.makeEdge(1)
-			nd.queue = e.stat
-			x := newExec(nd, e, out, sp.batch, sp.ordered)
-			nd.start = x.start
-		}
+		nd.plan = func() { planGroup(in, out, nd, sp) }
 		return out
 	}
 	out := newStream[O](nd, nd.workers, true)
@@ -171,15 +151,8 @@ func mapSpec[I, O any](fn func(context.Context, I) (O, error), ordered bool) spe
 		op: func(w *worker, next emitter[O]) emitter[I] {
 			return &mapOp[I, O]{w: w, fn: fn, o: newOut(w, next)}
 		},
-		batch: func(ctx context.Context, in []I, out *bucket[O]) error {
-			for _, v := range in {
-				r, err := fn(ctx, v)
-				if err != nil {
-					return err
-				}
-				out.items = append(out.items, r)
-			}
-			return nil
+		xop: func(w *worker, next batchSink[O]) batchSink[I] {
+			return &mapX[I, O]{w: w, fn: fn, next: next}
 		},
 	}
 }
@@ -239,17 +212,8 @@ func filterSpec[T any](keep func(context.Context, T) (bool, error), ordered bool
 		op: func(w *worker, next emitter[T]) emitter[T] {
 			return &filterOp[T]{w: w, keep: keep, o: newOut(w, next)}
 		},
-		batch: func(ctx context.Context, in []T, out *bucket[T]) error {
-			for _, v := range in {
-				ok, err := keep(ctx, v)
-				if err != nil {
-					return err
-				}
-				if ok {
-					out.items = append(out.items, v)
-				}
-			}
-			return nil
+		xop: func(w *worker, next batchSink[T]) batchSink[T] {
+			return &filterX[T]{w: w, keep: keep, next: next}
 		},
 	}
 }
@@ -323,13 +287,13 @@ func flatMapSpec[I, O any](fn func(context.Context, I, func(O) error) error, ord
 			}
 			return f
 		},
-		batch: func(ctx context.Context, in []I, out *bucket[O]) error {
-			for _, v := range in {
-				if err := fn(ctx, v, out.emit); err != nil {
-					return err
-				}
+		xop: func(w *worker, next batchSink[O]) batchSink[I] {
+			f := &flatMapX[I, O]{w: w, fn: fn, next: next}
+			f.emit = func(v O) error {
+				f.buf = append(f.buf, v)
+				return nil
 			}
-			return nil
+			return f
 		},
 	}
 }
@@ -368,14 +332,8 @@ func Tap[T any](in *Stream[T], name string, n int, fn func(ctx context.Context, 
 		op: func(w *worker, next emitter[T]) emitter[T] {
 			return &tapOp[T]{w: w, fn: fn, next: next}
 		},
-		batch: func(ctx context.Context, in []T, out *bucket[T]) error {
-			for _, v := range in {
-				if err := fn(ctx, v); err != nil {
-					return err
-				}
-			}
-			out.items = append(out.items, in...)
-			return nil
+		xop: func(w *worker, next batchSink[T]) batchSink[T] {
+			return &tapX[T]{w: w, fn: fn, next: next}
 		},
 	})
 }
