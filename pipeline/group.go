@@ -97,7 +97,6 @@ type group struct {
 	batches []*xbatch
 	free    *ring.SPSC[*xbatch] // collector → dealer
 	work    *ring.MPMC[*xbatch] // dealer → worker goroutines; nil on a scheduler
-	tokens  *ring.MPMC[struct{}]
 	done    *ring.MPMC[*xbatch] // unordered: workers → collector
 
 	// Ordered: slot seq&mask holds batch seq once it is complete. The
@@ -173,12 +172,7 @@ func (g *group) start() {
 		g.batches = append(g.batches, b)
 		g.free.TryPush(b)
 	}
-	if p.opt.Scheduler != nil {
-		g.tokens, _ = ring.NewMPMC[struct{}](g.workers)
-		for range g.workers {
-			g.tokens.TryPush(struct{}{})
-		}
-	} else {
+	if p.opt.Scheduler == nil {
 		g.work, _ = ring.NewMPMC[*xbatch](g.window)
 	}
 	if g.ordered {
@@ -241,14 +235,9 @@ func (g *group) dispatch(ctx context.Context, w *worker, b *xbatch) error {
 	if s == nil {
 		return g.work.Push(ctx, b)
 	}
-	if _, err := g.tokens.TryPop(); err != nil {
-		t := g.p.clock()
-		_, err = g.tokens.Pop(ctx)
-		addI(&w.st.waitOut, g.p.clock()-t)
-		if err != nil {
-			return err
-		}
-	}
+	// The window bounds the tasks in flight; the scheduler's workers,
+	// however many, run them. (Holding back to n tasks at a time was
+	// measured to leave the workers parking and waking between tasks.)
 	g.p.wg.Add(1)
 	if err := s.Submit(ctx, b.run); err != nil {
 		g.p.wg.Done()
@@ -261,14 +250,12 @@ func (g *group) dispatch(ctx context.Context, w *worker, b *xbatch) error {
 }
 
 // task is a batch's run on a scheduler's CPU worker. Nothing here blocks:
-// the stages' functions are the user's (documented not to block),
-// completing is an atomic store and a wake-up or a push into a queue with
-// room for every batch, and the token goes back into a queue with room for
-// every token.
+// the stages' functions are the user's (documented not to block), and
+// completing is an atomic store and a wake-up, or a push into a queue with
+// room for every batch.
 func (g *group) task(b *xbatch) {
 	g.process(b)
 	g.complete(b)
-	g.tokens.TryPush(struct{}{})
 	g.p.wg.Done()
 }
 
@@ -396,9 +383,5 @@ func (g *group) waitSlot(ctx context.Context, w *worker, seq uint64) (*xbatch, e
 }
 
 // batchWorker is stage n's worker for batch b: its counters are the
-// batch's lane of the stage, and every stretch is timed.
-func (n *node) batchWorker(b *xbatch) *worker {
-	w := n.worker(&b.r, b.idx)
-	w.always = true
-	return w
-}
+// batch's lane of the stage.
+func (n *node) batchWorker(b *xbatch) *worker { return n.worker(&b.r, b.idx) }

@@ -45,28 +45,10 @@ type node struct {
 // time. The padding keeps workers of one stage off each other's lines.
 type lane struct {
 	in, out atomic.Uint64
-	// Busy time is sampled: one stretch of work (a batch, between resume
-	// and pause) in sampleEvery is timed, since reading the clock costs
-	// more per batch than a small stage's work on its items. busy is the
-	// time of the timed stretches, stretches and timed count them.
-	busy      atomic.Int64
-	stretches atomic.Uint64
-	timed     atomic.Uint64
-	waitIn    atomic.Int64 // ns blocked on an empty input queue
-	waitOut   atomic.Int64 // ns blocked on a full output queue
-	_         [pad.Size - 56]byte
-}
-
-// sampleEvery is how often a stretch of busy time is timed: 1 in 8.
-const sampleEvery = 8
-
-// busyTime estimates the lane's busy time from its samples.
-func (l *lane) busyTime() int64 {
-	t, k := l.timed.Load(), l.stretches.Load()
-	if t == 0 {
-		return 0
-	}
-	return int64(float64(l.busy.Load()) * float64(k) / float64(t))
+	busy    atomic.Int64 // ns running the stage's own code
+	waitIn  atomic.Int64 // ns blocked on an empty input queue
+	waitOut atomic.Int64 // ns blocked on a full output queue
+	_       [pad.Size - 40]byte
 }
 
 func addU(a *atomic.Uint64, d int)  { a.Store(a.Load() + uint64(d)) }
@@ -95,14 +77,11 @@ func (r *runner) enter(n *node) {
 // worker is one worker of a stage, running on goroutine r: it accounts
 // the stage's busy time between resume and pause.
 type worker struct {
-	n      *node
-	r      *runner
-	idx    int
-	st     *lane
-	tick   uint32 // stretches started
-	always bool   // time every stretch (a batch group's: few and large)
-	timing bool   // this stretch is being timed, since since
-	since  int64
+	n     *node
+	r     *runner
+	idx   int
+	st    *lane
+	since int64 // when the current stretch of work began; 0: none
 }
 
 func (n *node) worker(r *runner, idx int) *worker {
@@ -110,27 +89,18 @@ func (n *node) worker(r *runner, idx int) *worker {
 }
 
 // resume starts (or restarts, after a hand-off downstream) the stage's
-// busy time.
+// busy time. Reading the clock costs tens of nanoseconds; it happens twice
+// per batch per stage.
 func (w *worker) resume() {
 	w.r.enter(w.n)
-	// The first stretches are all timed, so that a short run's estimate
-	// does not rest on one cold sample.
-	if w.tick++; w.always || w.tick <= sampleEvery || w.tick%sampleEvery == 1 {
-		w.timing = true
-		w.since = w.n.p.clock()
-	}
+	w.since = w.n.p.clock()
 }
 
 // pause ends a stretch of busy time.
 func (w *worker) pause() {
-	if w.tick == 0 {
-		return // paused before any work
-	}
-	addU(&w.st.stretches, 1)
-	if w.timing {
-		w.timing = false
+	if w.since != 0 {
 		addI(&w.st.busy, w.n.p.clock()-w.since)
-		addU(&w.st.timed, 1)
+		w.since = 0
 	}
 }
 

@@ -23,16 +23,19 @@ type Options struct {
 	// the size of the batches an ordered stage processes. Zero means 256
 	// (or Capacity, if smaller); it must not exceed Capacity.
 	Batch int
-	// Window is the number of batches an ordered parallel stage (or a
-	// parallel stage on a Scheduler) has in flight at once: queued, being
-	// processed, or finished and waiting for the batches before them. It is
-	// the stage's reorder window. Zero means four per worker.
+	// Window is the number of batches a parallel stateless stage (Map,
+	// Filter, FlatMap, Tap, Unbatch, and the stages fused into it) has in
+	// flight at once: queued, being processed, or finished and waiting to
+	// be emitted. For an ordered stage it is the reorder window. Zero means
+	// four per worker.
 	Window int
 	// Scheduler, if set, runs the per-batch work of parallel stages
-	// (concurrency above 1) of Map, Filter, FlatMap and Tap and their
-	// ordered forms: each batch becomes a task on a CPU worker. Their
-	// functions must then not block. The stages' hand-offs still run on
-	// goroutines of the pipeline, so no CPU worker ever waits on a queue.
+	// (concurrency above 1) of Map, Filter, FlatMap, Tap and Unbatch and
+	// the ordered forms: each batch becomes a task on a CPU worker, with
+	// up to Window tasks in flight per group of stages, run by as many
+	// workers as the scheduler has. Their functions must then not block.
+	// The stages' hand-offs still run on goroutines of the pipeline, so no
+	// CPU worker ever waits on a queue.
 	Scheduler *sched.Scheduler
 	// NoFusion keeps every stage on goroutines of its own. By default a
 	// parallel stage whose concurrency equals that of the stage before it

@@ -12,8 +12,7 @@ type StageStats struct {
 	Fused bool
 	// In and Out count items received and emitted.
 	In, Out uint64
-	// Busy is time spent in the stage's own work, summed over workers
-	// (estimated from one batch in eight, timed).
+	// Busy is time spent in the stage's own work, summed over workers.
 	// WaitIn is time blocked waiting for input (an empty queue, or for an
 	// ordered stage the batch next in order), WaitOut time blocked waiting
 	// for room downstream (backpressure, or a full reorder window).
@@ -51,7 +50,7 @@ func (p *Pipeline) Stats() []StageStats {
 				l := &n.lanes[i]
 				s.In += l.in.Load()
 				s.Out += l.out.Load()
-				s.Busy += durationNs(l.busyTime())
+				s.Busy += durationNs(l.busy.Load())
 				s.WaitIn += durationNs(l.waitIn.Load())
 				s.WaitOut += durationNs(l.waitOut.Load())
 			}
