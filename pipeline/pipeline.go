@@ -217,8 +217,9 @@ func (p *Pipeline) finish(ctx context.Context, completed bool) error {
 	return nil
 }
 
-// clock returns the run's time in nanoseconds (monotonic).
-func (p *Pipeline) clock() int64 { return int64(time.Since(p.t0)) }
+// clock returns the run's time in nanoseconds (monotonic), from 1: zero
+// means "not timing" to a worker.
+func (p *Pipeline) clock() int64 { return int64(time.Since(p.t0)) + 1 }
 
 // goStage runs body on a new goroutine of the run, under n's labels. A
 // panic becomes the failure of the stage the goroutine was running.

@@ -163,9 +163,9 @@ type mapOp[I, O any] struct {
 	o  out[O]
 }
 
-func (m *mapOp[I, O]) put(ctx context.Context, in []I) error {
+func (m *mapOp[I, O]) put(_ context.Context, in []I) error {
 	m.w.resume()
-	ctx = m.w.n.ctx // with the stage label
+	ctx := m.w.n.ctx // with the stage label
 	addU(&m.w.st.in, len(in))
 	// One result per item: fill the output buffer by index, a buffer's
 	// worth of input at a time (a batch is usually no larger).
@@ -224,9 +224,9 @@ type filterOp[T any] struct {
 	o    out[T]
 }
 
-func (f *filterOp[T]) put(ctx context.Context, in []T) error {
+func (f *filterOp[T]) put(_ context.Context, in []T) error {
 	f.w.resume()
-	ctx = f.w.n.ctx // with the stage label
+	ctx := f.w.n.ctx // with the stage label
 	addU(&f.w.st.in, len(in))
 	keep, buf := f.keep, f.o.buf[:cap(f.o.buf)]
 	j := len(f.o.buf)
@@ -306,9 +306,9 @@ type flatMapOp[I, O any] struct {
 	emitErr error // the last error emit returned: downstream's, not fn's
 }
 
-func (f *flatMapOp[I, O]) put(ctx context.Context, in []I) error {
+func (f *flatMapOp[I, O]) put(_ context.Context, in []I) error {
 	f.w.resume()
-	ctx = f.w.n.ctx // with the stage label
+	ctx := f.w.n.ctx // with the stage label
 	addU(&f.w.st.in, len(in))
 	for _, v := range in {
 		if err := f.fn(ctx, v, f.emit); err != nil {
@@ -346,9 +346,9 @@ type tapOp[T any] struct {
 
 // put hands the batch it was given straight on: a borrowed slice may be
 // lent further, since nobody writes to it.
-func (t *tapOp[T]) put(ctx context.Context, in []T) error {
+func (t *tapOp[T]) put(_ context.Context, in []T) error {
 	t.w.resume()
-	ctx = t.w.n.ctx // with the stage label
+	ctx := t.w.n.ctx // with the stage label
 	addU(&t.w.st.in, len(in))
 	for _, v := range in {
 		if err := t.fn(ctx, v); err != nil {
