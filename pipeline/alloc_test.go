@@ -19,7 +19,7 @@ func TestAllocsSteadyState(t *testing.T) {
 	const batch = 128
 	type build func(p *Pipeline, in *Stream[uint64]) *Stream[uint64]
 	builds := map[string]build{
-		"map3-fused": func(p *Pipeline, in *Stream[uint64]) *Stream[uint64] {
+		"map3": func(p *Pipeline, in *Stream[uint64]) *Stream[uint64] {
 			return Map(Map(Map(in, "a", 1, inc), "b", 1, inc), "c", 1, inc)
 		},
 		"map-filter-parallel": func(p *Pipeline, in *Stream[uint64]) *Stream[uint64] {

@@ -98,11 +98,8 @@ func Unbatch[T any](in *Stream[[]T], name string, n int) *Stream[T] {
 		op: func(w *worker, next emitter[T]) emitter[[]T] {
 			return &unbatchOp[T]{w: w, o: newOut(w, next)}
 		},
-		batch: func(_ context.Context, in [][]T, out *bucket[T]) error {
-			for _, g := range in {
-				out.items = append(out.items, g...)
-			}
-			return nil
+		xop: func(w *worker, next batchSink[T]) batchSink[[]T] {
+			return &unbatchX[T]{w: w, next: next}
 		},
 	})
 }

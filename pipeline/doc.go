@@ -39,10 +39,10 @@
 // a time (Options.Batch items) and handing its output on a batch at a
 // time: one synchronisation per batch, no allocation per item. The queue
 // between two stages is an SPSC ring where one goroutine feeds one, an
-// MPMC ring otherwise. A stage whose concurrency equals that of the stage
-// before it is fused into it by default: it runs on that stage's
-// goroutines, called directly on each batch, so the hand-off disappears
-// (Options.NoFusion turns this off). With a Scheduler (Options.Scheduler),
+// MPMC ring otherwise. A parallel stage whose concurrency equals that of
+// the stage before it is fused into it by default: it runs on that stage's
+// workers, called directly on each batch, so the hand-off through a shared
+// queue disappears // (Options.NoFusion turns this off). With a Scheduler (Options.Scheduler),
 // the per-batch work of parallel Map, Filter, FlatMap, Tap and Unbatch
 // stages runs as tasks on its CPU workers, while the hand-offs stay on
 // goroutines of the pipeline, so that no CPU worker ever waits on a queue.

@@ -111,5 +111,5 @@ func ExamplePipeline_Stats() {
 	}
 	// Output:
 	// nums: in 0, out 1000, fused false
-	// square: in 1000, out 1000, fused true
+	// square: in 1000, out 1000, fused false
 }

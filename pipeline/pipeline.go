@@ -13,37 +13,43 @@ import (
 
 // Options configure a Pipeline. The zero value is a pipeline whose stages
 // run on goroutines of their own, connected by queues of 1024 items,
-// moving up to 128 items per hand-off.
+// moving up to 256 items per hand-off.
 type Options struct {
 	// Capacity is the number of items each queue between two stages
 	// holds, rounded up to a power of two. It bounds the memory in flight:
 	// see the package documentation. Zero means 1024.
 	Capacity int
 	// Batch is the largest number of items a stage hands on at once, and
-	// the size of the batches an ordered stage processes. Zero means 128;
-	// it must not exceed Capacity.
+	// the size of the batches an ordered stage processes. Zero means 256
+	// (or Capacity, if smaller); it must not exceed Capacity.
 	Batch int
-	// Window is the number of batches an ordered parallel stage (or a
-	// parallel stage on a Scheduler) has in flight at once: queued, being
-	// processed, or finished and waiting for the batches before them. It is
-	// the stage's reorder window. Zero means four per worker.
+	// Window is the number of batches a parallel stateless stage (Map,
+	// Filter, FlatMap, Tap, Unbatch, and the stages fused into it) has in
+	// flight at once: queued, being processed, or finished and waiting to
+	// be emitted. For an ordered stage it is the reorder window. Zero means
+	// four per worker.
 	Window int
 	// Scheduler, if set, runs the per-batch work of parallel stages
-	// (concurrency above 1) of Map, Filter, FlatMap and Tap and their
-	// ordered forms: each batch becomes a task on a CPU worker. Their
-	// functions must then not block. The stages' hand-offs still run on
-	// goroutines of the pipeline, so no CPU worker ever waits on a queue.
+	// (concurrency above 1) of Map, Filter, FlatMap, Tap and Unbatch and
+	// the ordered forms: each batch becomes a task on a CPU worker, with
+	// up to Window tasks in flight per group of stages, run by as many
+	// workers as the scheduler has. Their functions must then not block.
+	// The stages' hand-offs still run on goroutines of the pipeline, so no
+	// CPU worker ever waits on a queue.
 	Scheduler *sched.Scheduler
 	// NoFusion keeps every stage on goroutines of its own. By default a
-	// stage whose concurrency equals that of the stage before it runs on
-	// that stage's goroutines, called directly on each batch, saving a
-	// hand-off (as stream processors chain operators).
+	// parallel stage whose concurrency equals that of the stage before it
+	// runs on that stage's goroutines, called directly on each batch,
+	// saving a hand-off through a shared queue (as stream processors chain
+	// operators). Stages of concurrency 1 always run on a goroutine of
+	// their own: a chain of them is a pipeline across cores, which was
+	// measured to beat running the chain on one goroutine (docs/perf.md).
 	NoFusion bool
 }
 
 const (
 	defaultCapacity = 1024
-	defaultBatch    = 128
+	defaultBatch    = 256
 )
 
 // Pipeline is a graph of stages built from sources, run by a sink. Build
@@ -211,8 +217,9 @@ func (p *Pipeline) finish(ctx context.Context, completed bool) error {
 	return nil
 }
 
-// clock returns the run's time in nanoseconds (monotonic).
-func (p *Pipeline) clock() int64 { return int64(time.Since(p.t0)) }
+// clock returns the run's time in nanoseconds (monotonic), from 1: zero
+// means "not timing" to a worker.
+func (p *Pipeline) clock() int64 { return int64(time.Since(p.t0)) + 1 }
 
 // goStage runs body on a new goroutine of the run, under n's labels. A
 // panic becomes the failure of the stage the goroutine was running.

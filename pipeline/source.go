@@ -131,7 +131,12 @@ func Generate[T any](p *Pipeline, name string, fn func(ctx context.Context, emit
 		o := newOut(w, next)
 		var emitErr error
 		emit := func(v T) error {
-			if err := o.add(ctx, v); err != nil {
+			// o.add, written out: this is the per-item path.
+			o.buf = append(o.buf, v)
+			if len(o.buf) < cap(o.buf) {
+				return nil
+			}
+			if err := o.flush(ctx, true); err != nil {
 				emitErr = err
 				return err
 			}

@@ -12,28 +12,14 @@ type spec[I, O any] struct {
 	ok   bool // the functions given are usable
 	// op makes worker w's operator, which emits into next.
 	op func(w *worker, next emitter[O]) emitter[I]
-	// batch, if set, is the stateless per-batch form of the stage, which
-	// lets it run ordered or on a scheduler.
-	batch   func(ctx context.Context, in []I, out *bucket[O]) error
+	// xop, if set, makes the stateless per-batch form of the stage: a
+	// parallel stage then runs in a batch group (see group.go), ordered
+	// if asked to be.
+	xop     func(w *worker, next batchSink[O]) batchSink[I]
 	ordered bool
 	// timed stages wait for their input themselves (to act on a timer),
 	// so they are never fused into the stage before them.
 	timed bool
-}
-
-// bucket collects the output of one batch in the per-batch form.
-type bucket[O any] struct {
-	items []O
-	emit  func(O) error // appends to items; made once per bucket
-}
-
-func newBucket[O any](capacity int) *bucket[O] {
-	b := &bucket[O]{items: make([]O, 0, capacity)}
-	b.emit = func(v O) error {
-		b.items = append(b.items, v)
-		return nil
-	}
-	return b
 }
 
 // stage adds a stage reading in, with concurrency n, and returns its
@@ -53,20 +39,14 @@ func stage[I, O any](in *Stream[I], name string, n int, sp spec[I, O]) *Stream[O
 	if !in.consume(nd.name) {
 		return newStream[O](nd, 1, false)
 	}
-	perBatch := sp.batch != nil && nd.workers > 1 && (sp.ordered || p.opt.Scheduler != nil)
-	if perBatch {
+	if sp.xop != nil && nd.workers > 1 {
 		out := newStream[O](nd, 1, false)
-		nd.plan = func() {
-			e := in.makeEdge(1)
-			nd.queue = e.stat
-			x := newExec(nd, e, out, sp.batch, sp.ordered)
-			nd.start = x.start
-		}
+		nd.plan = func() { planGroup(in, out, nd, sp) }
 		return out
 	}
 	out := newStream[O](nd, nd.workers, true)
 	nd.plan = func() {
-		if !sp.timed && !p.opt.NoFusion && in.fusable && in.producers == nd.workers {
+		if !sp.timed && !p.opt.NoFusion && nd.workers > 1 && in.fusable && in.producers == nd.workers {
 			nd.fused = true
 			in.attach = func(up *worker) emitter[I] {
 				w := nd.worker(up.r, up.idx)
@@ -171,15 +151,8 @@ func mapSpec[I, O any](fn func(context.Context, I) (O, error), ordered bool) spe
 		op: func(w *worker, next emitter[O]) emitter[I] {
 			return &mapOp[I, O]{w: w, fn: fn, o: newOut(w, next)}
 		},
-		batch: func(ctx context.Context, in []I, out *bucket[O]) error {
-			for _, v := range in {
-				r, err := fn(ctx, v)
-				if err != nil {
-					return err
-				}
-				out.items = append(out.items, r)
-			}
-			return nil
+		xop: func(w *worker, next batchSink[O]) batchSink[I] {
+			return &mapX[I, O]{w: w, fn: fn, next: next}
 		},
 	}
 }
@@ -190,9 +163,9 @@ type mapOp[I, O any] struct {
 	o  out[O]
 }
 
-func (m *mapOp[I, O]) put(ctx context.Context, in []I) error {
+func (m *mapOp[I, O]) put(_ context.Context, in []I) error {
 	m.w.resume()
-	ctx = m.w.n.ctx // with the stage label
+	ctx := m.w.n.ctx // with the stage label
 	addU(&m.w.st.in, len(in))
 	// One result per item: fill the output buffer by index, a buffer's
 	// worth of input at a time (a batch is usually no larger).
@@ -239,17 +212,8 @@ func filterSpec[T any](keep func(context.Context, T) (bool, error), ordered bool
 		op: func(w *worker, next emitter[T]) emitter[T] {
 			return &filterOp[T]{w: w, keep: keep, o: newOut(w, next)}
 		},
-		batch: func(ctx context.Context, in []T, out *bucket[T]) error {
-			for _, v := range in {
-				ok, err := keep(ctx, v)
-				if err != nil {
-					return err
-				}
-				if ok {
-					out.items = append(out.items, v)
-				}
-			}
-			return nil
+		xop: func(w *worker, next batchSink[T]) batchSink[T] {
+			return &filterX[T]{w: w, keep: keep, next: next}
 		},
 	}
 }
@@ -260,9 +224,9 @@ type filterOp[T any] struct {
 	o    out[T]
 }
 
-func (f *filterOp[T]) put(ctx context.Context, in []T) error {
+func (f *filterOp[T]) put(_ context.Context, in []T) error {
 	f.w.resume()
-	ctx = f.w.n.ctx // with the stage label
+	ctx := f.w.n.ctx // with the stage label
 	addU(&f.w.st.in, len(in))
 	keep, buf := f.keep, f.o.buf[:cap(f.o.buf)]
 	j := len(f.o.buf)
@@ -311,7 +275,11 @@ func flatMapSpec[I, O any](fn func(context.Context, I, func(O) error) error, ord
 			f := &flatMapOp[I, O]{w: w, fn: fn, o: newOut(w, next)}
 			ctx := w.n.ctx
 			f.emit = func(v O) error {
-				if err := f.o.add(ctx, v); err != nil {
+				f.o.buf = append(f.o.buf, v)
+				if len(f.o.buf) < cap(f.o.buf) {
+					return nil
+				}
+				if err := f.o.flush(ctx, true); err != nil {
 					f.emitErr = err
 					return err
 				}
@@ -319,13 +287,13 @@ func flatMapSpec[I, O any](fn func(context.Context, I, func(O) error) error, ord
 			}
 			return f
 		},
-		batch: func(ctx context.Context, in []I, out *bucket[O]) error {
-			for _, v := range in {
-				if err := fn(ctx, v, out.emit); err != nil {
-					return err
-				}
+		xop: func(w *worker, next batchSink[O]) batchSink[I] {
+			f := &flatMapX[I, O]{w: w, fn: fn, next: next}
+			f.emit = func(v O) error {
+				f.buf = append(f.buf, v)
+				return nil
 			}
-			return nil
+			return f
 		},
 	}
 }
@@ -338,9 +306,9 @@ type flatMapOp[I, O any] struct {
 	emitErr error // the last error emit returned: downstream's, not fn's
 }
 
-func (f *flatMapOp[I, O]) put(ctx context.Context, in []I) error {
+func (f *flatMapOp[I, O]) put(_ context.Context, in []I) error {
 	f.w.resume()
-	ctx = f.w.n.ctx // with the stage label
+	ctx := f.w.n.ctx // with the stage label
 	addU(&f.w.st.in, len(in))
 	for _, v := range in {
 		if err := f.fn(ctx, v, f.emit); err != nil {
@@ -364,14 +332,8 @@ func Tap[T any](in *Stream[T], name string, n int, fn func(ctx context.Context, 
 		op: func(w *worker, next emitter[T]) emitter[T] {
 			return &tapOp[T]{w: w, fn: fn, next: next}
 		},
-		batch: func(ctx context.Context, in []T, out *bucket[T]) error {
-			for _, v := range in {
-				if err := fn(ctx, v); err != nil {
-					return err
-				}
-			}
-			out.items = append(out.items, in...)
-			return nil
+		xop: func(w *worker, next batchSink[T]) batchSink[T] {
+			return &tapX[T]{w: w, fn: fn, next: next}
 		},
 	})
 }
@@ -384,9 +346,9 @@ type tapOp[T any] struct {
 
 // put hands the batch it was given straight on: a borrowed slice may be
 // lent further, since nobody writes to it.
-func (t *tapOp[T]) put(ctx context.Context, in []T) error {
+func (t *tapOp[T]) put(_ context.Context, in []T) error {
 	t.w.resume()
-	ctx = t.w.n.ctx // with the stage label
+	ctx := t.w.n.ctx // with the stage label
 	addU(&t.w.st.in, len(in))
 	for _, v := range in {
 		if err := t.fn(ctx, v); err != nil {

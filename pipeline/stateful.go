@@ -26,7 +26,11 @@ func Process[I, O any](in *Stream[I], name string, n int, newProcessor func(work
 			s := &processOp[I, O]{w: w, o: newOut(w, next)}
 			ctx := w.n.ctx
 			s.emit = func(v O) error {
-				if err := s.o.add(ctx, v); err != nil {
+				s.o.buf = append(s.o.buf, v)
+				if len(s.o.buf) < cap(s.o.buf) {
+					return nil
+				}
+				if err := s.o.flush(ctx, true); err != nil {
 					s.emitErr = err
 					return err
 				}
@@ -53,9 +57,9 @@ func (s *processOp[I, O]) check(err error) error {
 	return s.w.fail(err)
 }
 
-func (s *processOp[I, O]) put(ctx context.Context, in []I) error {
+func (s *processOp[I, O]) put(_ context.Context, in []I) error {
 	s.w.resume()
-	ctx = s.w.n.ctx // with the stage label
+	ctx := s.w.n.ctx // with the stage label
 	addU(&s.w.st.in, len(in))
 	for _, v := range in {
 		if err := s.check(s.pr.Process(ctx, v, s.emit)); err != nil {
@@ -65,9 +69,9 @@ func (s *processOp[I, O]) put(ctx context.Context, in []I) error {
 	return s.o.flush(ctx, false)
 }
 
-func (s *processOp[I, O]) end(ctx context.Context) error {
+func (s *processOp[I, O]) end(_ context.Context) error {
 	s.w.resume()
-	ctx = s.w.n.ctx
+	ctx := s.w.n.ctx
 	if err := s.check(s.pr.Flush(ctx, s.emit)); err != nil {
 		return err
 	}
@@ -94,9 +98,9 @@ type foldOp[T, A any] struct {
 	o    out[A]
 }
 
-func (f *foldOp[T, A]) put(ctx context.Context, in []T) error {
+func (f *foldOp[T, A]) put(_ context.Context, in []T) error {
 	f.w.resume()
-	ctx = f.w.n.ctx // with the stage label
+	ctx := f.w.n.ctx // with the stage label
 	addU(&f.w.st.in, len(in))
 	for _, v := range in {
 		acc, err := f.fold(ctx, f.acc, v)
@@ -109,9 +113,9 @@ func (f *foldOp[T, A]) put(ctx context.Context, in []T) error {
 	return nil
 }
 
-func (f *foldOp[T, A]) end(ctx context.Context) error {
+func (f *foldOp[T, A]) end(_ context.Context) error {
 	f.w.resume()
-	ctx = f.w.n.ctx
+	ctx := f.w.n.ctx
 	if err := f.o.add(ctx, f.acc); err != nil {
 		return err
 	}

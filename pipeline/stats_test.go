@@ -14,12 +14,13 @@ func TestStats(t *testing.T) {
 	p := mustNew(t, Options{Capacity: 256, Batch: 32})
 	n := 20_000
 	a := Map(FromSlice(p, "src", ints(n)), "double", 1, func(_ context.Context, v int) (int, error) { return 2 * v, nil })
-	b := Filter(a, "half", 2, func(_ context.Context, v int) (bool, error) { return v%4 == 0, nil })
+	h := Filter(a, "half", 2, func(_ context.Context, v int) (bool, error) { return v%4 == 0, nil })
+	b := Tap(h, "tap", 2, func(context.Context, int) error { return nil })
 	c := OrderedMap(b, "slow", 2, func(_ context.Context, v int) (int, error) {
 		spin(time.Microsecond)
 		return v, nil
 	})
-	if st := p.Stats(); len(st) != 4 || st[0].Name != "src" || st[3].Out != 0 {
+	if st := p.Stats(); len(st) != 5 || st[0].Name != "src" || st[4].Out != 0 {
 		t.Fatalf("before the run: %+v", st)
 	}
 	var mid []StageStats
@@ -34,11 +35,11 @@ func TestStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mid[3].Out < uint64(n/4) || mid[3].Out > uint64(n/2) {
-		t.Errorf("midway, slow has emitted %d items", mid[3].Out)
+	if mid[4].Out < uint64(n/4) || mid[4].Out > uint64(n/2) {
+		t.Errorf("midway, slow has emitted %d items", mid[4].Out)
 	}
-	if mid[0].Elapsed <= 0 || mid[3].Throughput <= 0 {
-		t.Errorf("midway: %+v", mid[3])
+	if mid[0].Elapsed <= 0 || mid[4].Throughput <= 0 {
+		t.Errorf("midway: %+v", mid[4])
 	}
 	end := p.Stats()
 	want := []struct {
@@ -47,9 +48,10 @@ func TestStats(t *testing.T) {
 		fused   bool
 	}{
 		{"src", 0, uint64(n), false},
-		{"double", uint64(n), uint64(n), true},
+		{"double", uint64(n), uint64(n), false},
 		{"half", uint64(n), uint64(n / 2), false},
-		{"slow", uint64(n / 2), uint64(n / 2), false},
+		{"tap", uint64(n / 2), uint64(n / 2), true},
+		{"slow", uint64(n / 2), uint64(n / 2), true},
 	}
 	for i, w := range want {
 		s := end[i]
@@ -61,22 +63,22 @@ func TestStats(t *testing.T) {
 		}
 		t.Logf("%+v", s)
 	}
-	if end[1].QueueCap != 0 || end[2].QueueCap != 256 {
-		t.Errorf("queue capacities %d, %d", end[1].QueueCap, end[2].QueueCap)
+	if end[3].QueueCap != 0 || end[2].QueueCap != 256 {
+		t.Errorf("queue capacities %d, %d", end[3].QueueCap, end[2].QueueCap)
 	}
-	if end[3].Busy < time.Duration(n/2)*time.Microsecond/2 {
-		t.Errorf("slow was busy %v for %d items of 1µs", end[3].Busy, n/2)
+	if end[4].Busy < time.Duration(n/2)*time.Microsecond/2 {
+		t.Errorf("slow was busy %v for %d items of 1µs", end[4].Busy, n/2)
 	}
-	// Busy time excludes the time spent handing on: fused double's busy
-	// time and its output wait are apart.
+	// Busy time excludes the time spent handing on: double's busy time
+	// and its output wait are apart.
 	if s := end[1]; s.Busy+s.WaitOut > s.Elapsed {
 		t.Errorf("double: busy %v + waiting %v > elapsed %v", s.Busy, s.WaitOut, s.Elapsed)
 	}
 	if end[0].Elapsed != p.Stats()[0].Elapsed {
 		t.Error("the elapsed time still moves after the run")
 	}
-	if end[3].Workers != 2 || end[3].Kind != "map" {
-		t.Errorf("%+v", end[3])
+	if end[4].Workers != 2 || end[4].Kind != "map" {
+		t.Errorf("%+v", end[4])
 	}
 }
 
@@ -110,8 +112,7 @@ func TestStatsWaits(t *testing.T) {
 	if _, err := Collect(context.Background(), Map(Batch(slow, "b", 1, 1, 0), "m", 2, func(_ context.Context, g []int) (int, error) { return g[0], nil })); err != nil {
 		t.Fatal(err)
 	}
-	// Batch runs fused on the source's goroutine; m's two workers wait
-	// for its groups.
+	// m's two workers wait for the groups of one item each.
 	if st := p.Stats(); st[2].WaitIn == 0 {
 		t.Errorf("no input wait seen: %+v", st[2])
 	}

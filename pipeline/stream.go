@@ -29,6 +29,11 @@ type Stream[T any] struct {
 	// forwards elsewhere) or e is the queue the producers push into.
 	attach func(up *worker) emitter[T]
 	e      *edge[T]
+
+	// group is the batch group producing the stream, if any, and
+	// attachBatch is set when the consumer is fused into that group.
+	group       *group
+	attachBatch func(b *xbatch) batchSink[T]
 }
 
 func (s *Stream[T]) producer() *node { return s.from }

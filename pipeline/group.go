@@ -1,0 +1,387 @@
+package pipeline
+
+import (
+	"context"
+	"math/bits"
+	"sync/atomic"
+
+	"github.com/weftlabs/weft/internal/park"
+	"github.com/weftlabs/weft/ring"
+	"github.com/weftlabs/weft/sched"
+)
+
+// A parallel stateless stage (Map, Filter, FlatMap, Tap, Unbatch with
+// concurrency above 1) runs in a batch group, with the parallel stages of
+// equal concurrency that follow it fused in:
+//
+//	input queue → dealer → workers or scheduler tasks → collector → output
+//
+// The dealer takes a free batch, fills it from the input queue, numbers it
+// and hands it to a worker (a goroutine of the group popping the work
+// queue, or a task on the scheduler). The worker runs the group's stages
+// over the batch, one after the other, each on the whole batch, into the
+// batch's own output and completes it: into the reorder slot of its number
+// (an ordered group), or onto the done queue. The collector emits
+// completed batches (in number order when ordered) and returns them to the
+// free queue. Window batches exist, no more, so at most Window batches are
+// in flight and the reorder window is bounded; a slow batch holds back at
+// most Window-1 finished ones.
+//
+// Batches move by pointer, so a hand-off costs one queue operation per
+// batch whatever the item type, and the workers never touch a shared
+// queue's slots per item. Ownership of a batch passes with each hand-off
+// (free queue → dealer → work queue or Submit → worker → slot or done
+// queue → collector → free queue); every hand-off is a queue operation or
+// an atomic store and load, which orders the previous owner's writes before
+// the next owner's reads.
+
+// batchSink takes the items of one batch, in the per-batch form of a
+// stage. It never blocks: it runs on a worker, maybe a scheduler's.
+type batchSink[T any] interface {
+	take(ctx context.Context, items []T) error
+}
+
+// bucket collects a batch's output at the end of a group's chain.
+type bucket[T any] struct{ items []T }
+
+func (b *bucket[T]) take(_ context.Context, items []T) error {
+	b.items = append(b.items, items...)
+	return nil
+}
+
+func (b *bucket[T]) reset() {
+	clear(b.items)
+	b.items = b.items[:0]
+}
+
+// xbatch is one batch in flight, owned by one goroutine at a time.
+type xbatch struct {
+	g    *group
+	idx  int    // its lane in every stage of the group: 2+i
+	seq  uint64 // position in the input, in batches
+	last bool   // the end marker: seq is the number of batches dealt
+	err  error
+	r    runner // the stage running the batch, for panics and labels
+	in   xin    // *xhead[I]: the input and the chain of stages
+	out  xout   // *bucket[O]: the output
+	run  func(*sched.Worker)
+}
+
+type xin interface {
+	process(ctx context.Context) error
+}
+type xout interface{ reset() }
+
+// xhead is the typed input side of a batch: its items and the first stage.
+type xhead[I any] struct {
+	items []I
+	chain batchSink[I]
+}
+
+func (h *xhead[I]) process(ctx context.Context) error { return h.chain.take(ctx, h.items) }
+
+// group is a batch group: see above. The head stage (typed by the input)
+// sets deal and newBatch; the last stage fused in (typed by the output)
+// sets collect.
+type group struct {
+	p       *Pipeline
+	head    *node
+	workers int
+	window  int
+	ordered bool
+
+	deal     func(r *runner) error
+	collect  func(r *runner) error
+	newBatch func(b *xbatch)
+
+	batches []*xbatch
+	free    *ring.SPSC[*xbatch] // collector → dealer
+	work    *ring.MPMC[*xbatch] // dealer → worker goroutines; nil on a scheduler
+	done    *ring.MPMC[*xbatch] // unordered: workers → collector
+
+	// Ordered: slot seq&mask holds batch seq once it is complete. The
+	// worker stores it (a sequentially consistent store) and then notifies
+	// ready; the collector, to wait, prepares on ready and loads the slot
+	// again before parking, so one of the two sees the other (no lost
+	// wake-up). At most window batches are in flight and there are at
+	// least window slots, so the slot is free when a batch lands: the
+	// collector cleared it before returning the batch window numbers
+	// earlier to the free queue.
+	slots []atomic.Pointer[xbatch]
+	mask  uint64
+	ready park.Waiters
+}
+
+// planGroup plans a parallel stateless stage: fused into the group that
+// produces its input if that group has the same concurrency, else the
+// head of a group of its own.
+func planGroup[I, O any](in *Stream[I], out *Stream[O], n *node, sp spec[I, O]) {
+	p := n.p
+	if g := in.group; g != nil && !p.opt.NoFusion && g.workers == n.workers {
+		n.fused = true
+		n.lanes = make([]lane, 2+g.window)
+		g.ordered = g.ordered || sp.ordered
+		in.attachBatch = func(b *xbatch) batchSink[I] {
+			return sp.xop(n.batchWorker(b), out.batchSink(b))
+		}
+		out.group = g
+		g.collect = collector(g, n, out)
+		return
+	}
+	e := in.makeEdge(1)
+	n.queue = e.stat
+	window := p.opt.Window
+	if window == 0 {
+		window = 4 * n.workers
+	}
+	n.lanes = make([]lane, 2+window)
+	g := &group{p: p, head: n, workers: n.workers, window: window, ordered: sp.ordered}
+	g.deal = dealer(g, e)
+	g.newBatch = func(b *xbatch) {
+		b.in = &xhead[I]{
+			items: make([]I, 0, p.opt.Batch),
+			chain: sp.xop(n.batchWorker(b), out.batchSink(b)),
+		}
+	}
+	g.collect = collector(g, n, out)
+	out.group = g
+	n.start = g.start
+}
+
+// batchSink returns what a group's last stage hands a batch's output to:
+// the stage fused after it, or the batch's output bucket.
+func (s *Stream[T]) batchSink(b *xbatch) batchSink[T] {
+	if s.attachBatch != nil {
+		return s.attachBatch(b)
+	}
+	out := &bucket[T]{items: make([]T, 0, s.p.opt.Batch)}
+	b.out = out
+	return out
+}
+
+// start makes the batches and the queues (every stage of the group has
+// planned by now) and starts the group's goroutines.
+func (g *group) start() {
+	p := g.p
+	g.free, _ = ring.NewSPSC[*xbatch](g.window)
+	for i := range g.window {
+		b := &xbatch{g: g, idx: 2 + i}
+		b.r.quiet = p.opt.Scheduler != nil
+		g.newBatch(b)
+		b.run = func(*sched.Worker) { g.task(b) }
+		g.batches = append(g.batches, b)
+		g.free.TryPush(b)
+	}
+	if p.opt.Scheduler == nil {
+		g.work, _ = ring.NewMPMC[*xbatch](g.window)
+	}
+	if g.ordered {
+		size := 1 << bits.Len(uint(g.window-1))
+		g.slots = make([]atomic.Pointer[xbatch], size)
+		g.mask = uint64(size - 1)
+	} else {
+		g.done, _ = ring.NewMPMC[*xbatch](g.window)
+	}
+	p.goStage(g.head, g.deal)
+	p.goStage(g.head, g.collect)
+	if g.work != nil {
+		for range g.workers {
+			p.goStage(g.head, g.serve)
+		}
+	}
+}
+
+// dealer returns the loop of the group's dealer (lane 0 of the head:
+// input wait, and the wait for a free batch as output wait).
+func dealer[I any](g *group, in *edge[I]) func(r *runner) error {
+	return func(r *runner) error {
+		ctx := g.p.ctx
+		w := g.head.worker(r, 0)
+		for seq := uint64(0); ; seq++ {
+			b, err := g.free.TryPop()
+			if err == errEmpty {
+				// The window is full: wait for the collector.
+				t := g.p.clock()
+				b, err = g.free.Pop(ctx)
+				addI(&w.st.waitOut, g.p.clock()-t)
+			}
+			if err != nil {
+				return err
+			}
+			h := b.in.(*xhead[I])
+			k, err := in.pop(ctx, w, h.items[:cap(h.items)])
+			if err == errClosed {
+				b.seq, b.last = seq, true
+				g.complete(b)
+				if g.work != nil {
+					g.work.Close()
+				}
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			h.items = h.items[:k]
+			b.seq, b.last, b.err = seq, false, nil
+			if err := g.dispatch(ctx, w, b); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (g *group) dispatch(ctx context.Context, w *worker, b *xbatch) error {
+	s := g.p.opt.Scheduler
+	if s == nil {
+		return g.work.Push(ctx, b)
+	}
+	// The window bounds the tasks in flight; the scheduler's workers,
+	// however many, run them. (Holding back to n tasks at a time was
+	// measured to leave the workers parking and waking between tasks.)
+	g.p.wg.Add(1)
+	if err := s.Submit(ctx, b.run); err != nil {
+		g.p.wg.Done()
+		if ctx.Err() != nil {
+			return err
+		}
+		return stageErr(g.head.name, err)
+	}
+	return nil
+}
+
+// task is a batch's run on a scheduler's CPU worker. Nothing here blocks:
+// the stages' functions are the user's (documented not to block), and
+// completing is an atomic store and a wake-up, or a push into a queue with
+// room for every batch.
+func (g *group) task(b *xbatch) {
+	g.process(b)
+	g.complete(b)
+	g.p.wg.Done()
+}
+
+// serve is a worker goroutine of a group not on a scheduler.
+func (g *group) serve(*runner) error {
+	for {
+		b, err := g.work.Pop(g.p.ctx)
+		if err == errClosed {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		g.process(b)
+		g.complete(b)
+	}
+}
+
+// process runs the group's stages over b, turning a panic into b's error
+// (named after the stage that was running).
+func (g *group) process(b *xbatch) {
+	ctx := g.p.ctx
+	b.out.reset()
+	if err := ctx.Err(); err != nil {
+		b.err = err
+		return
+	}
+	b.r.cur = nil // the goroutine's labels are not this batch's
+	defer func() {
+		if v := recover(); v != nil {
+			name := g.head.name
+			if b.r.cur != nil {
+				name = b.r.cur.name
+			}
+			b.err = stageErr(name, newPanic(v))
+		}
+	}()
+	b.err = b.in.process(ctx)
+}
+
+// complete hands a processed batch (or the end marker) to the collector.
+func (g *group) complete(b *xbatch) {
+	if g.ordered {
+		g.slots[b.seq&g.mask].Store(b)
+		g.ready.Notify(1)
+		return
+	}
+	g.done.TryPush(b) // never full: it has room for every batch
+}
+
+// collector returns the loop of the group's collector, run as lane 1 of
+// the group's last stage n, which emits into out.
+func collector[O any](g *group, n *node, out *Stream[O]) func(r *runner) error {
+	return func(r *runner) error {
+		ctx := g.p.ctx
+		w := n.worker(r, 1)
+		next := out.emitter(w)
+		total := ^uint64(0) // batches dealt, once the end marker is in
+		for seq, collected := uint64(0), uint64(0); collected != total; {
+			var b *xbatch
+			var err error
+			if g.ordered {
+				b, err = g.waitSlot(ctx, w, seq)
+				if err == nil {
+					g.slots[seq&g.mask].Store(nil)
+					seq++
+				}
+			} else {
+				b, err = g.done.TryPop()
+				if err == errEmpty {
+					t := g.p.clock()
+					b, err = g.done.Pop(ctx)
+					addI(&w.st.waitIn, g.p.clock()-t)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if b.last {
+				total = b.seq
+				continue
+			}
+			if b.err != nil {
+				return b.err
+			}
+			if items := b.out.(*bucket[O]).items; len(items) > 0 {
+				if err := next.put(ctx, items); err != nil {
+					return err
+				}
+			}
+			collected++
+			g.free.TryPush(b) // never full: it has room for every batch
+		}
+		return next.end(ctx)
+	}
+}
+
+// waitSlot waits until batch seq is complete: poll, back off, then park on
+// ready after announcing and looking once more.
+func (g *group) waitSlot(ctx context.Context, w *worker, seq uint64) (*xbatch, error) {
+	slot := &g.slots[seq&g.mask]
+	if b := slot.Load(); b != nil {
+		return b, nil
+	}
+	t := g.p.clock()
+	defer func() { addI(&w.st.waitIn, g.p.clock()-t) }()
+	var bo park.Backoff
+	for {
+		if b := slot.Load(); b != nil {
+			return b, nil
+		}
+		if bo.Snooze() {
+			continue
+		}
+		tk := g.ready.Prepare()
+		if b := slot.Load(); b != nil {
+			g.ready.Cancel(tk)
+			return b, nil
+		}
+		if err := g.ready.Park(ctx, tk); err != nil {
+			return nil, err
+		}
+		bo.Reset()
+	}
+}
+
+// batchWorker is stage n's worker for batch b: its counters are the
+// batch's lane of the stage.
+func (n *node) batchWorker(b *xbatch) *worker { return n.worker(&b.r, b.idx) }
