@@ -6,6 +6,7 @@ import (
 	"expvar"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -260,9 +261,11 @@ func TestHealthRecordAllocs(t *testing.T) {
 	}
 }
 
+var healthTestPages atomic.Int64
+
 func TestHealthExpvar(t *testing.T) {
 	m := healthTestMonitor(t, HealthOptions{})
-	name := fmt.Sprintf("weft-health-test-%p", m)
+	name := fmt.Sprintf("weft-health-test-%d", healthTestPages.Add(1)) // expvar names last the process
 	if err := m.Publish(name); err != nil {
 		t.Fatal(err)
 	}

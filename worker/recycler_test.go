@@ -143,7 +143,9 @@ func TestRecyclerMaxWorkersWaits(t *testing.T) {
 		t.Fatal("the waiter did not get the released worker")
 	}
 	recMustRelease(t, r, w2)
-	if s := r.Stats(); s.Waits != 2 || s.Created != 1 {
+	// The first Acquire waited; the second may have seen the release in
+	// its recheck, before sleeping, and not counted as a wait.
+	if s := r.Stats(); s.Waits < 1 || s.Waits > 2 || s.Created != 1 || s.Acquires != 2 {
 		t.Fatalf("stats: %+v", s)
 	}
 }
@@ -312,16 +314,18 @@ func TestRecyclerRetireAndBadRelease(t *testing.T) {
 	if mk.closed() != 1 || r.Stats().RetiredAsked != 1 {
 		t.Fatal("Retire did not retire")
 	}
+	foreign := recMustAcquire(t, r)
 	for name, err := range map[string]error{
 		"release after retire": r.Release(w),
 		"retire twice":         r.Retire(w),
 		"nil":                  r.Release(nil),
-		"another's worker":     other.Release(recMustAcquire(t, r)),
+		"another's worker":     other.Release(foreign),
 	} {
 		if !errors.Is(err, ErrNotAcquired) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+	recMustRelease(t, r, foreign)
 	w = recMustAcquire(t, r)
 	recMustRelease(t, r, w)
 	if err := r.Release(w); !errors.Is(err, ErrNotAcquired) {
