@@ -455,6 +455,12 @@ type PoolStats struct {
 	Sched          sched.Stats // the scheduler underneath (shared, if the pool shares one)
 }
 
+// Scheduler returns the scheduler the pool runs on: its own, or
+// PoolOptions.Scheduler. Use it for what is keyed by scheduler worker
+// (NewThreadLocal, sched.NewWorkerLocal) or to run other work beside the
+// pool's; a pool's own scheduler is closed by the pool's Close.
+func (p *Pool[In, Out]) Scheduler() *sched.Scheduler { return p.s }
+
 // Stats returns a snapshot of the pool's state and counters.
 func (p *Pool[In, Out]) Stats() PoolStats {
 	active := int(p.running.Load())

@@ -142,3 +142,37 @@ func TestPoolHealthNested(t *testing.T) {
 		t.Fatalf("monitor after nested tasks: %+v", got)
 	}
 }
+
+func TestPoolSchedulerThreadLocal(t *testing.T) {
+	var p *Pool[int, int]
+	var tl *ThreadLocal[int]
+	p, err := NewPool(func(ctx context.Context, x int) (int, error) {
+		c, err := tl.Get(ctx)
+		if err != nil {
+			return 0, err
+		}
+		*c += x
+		return *c, nil
+	}, PoolOptions{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if tl, err = NewThreadLocal(p.Scheduler(), func() int { return 0 }); err != nil {
+		t.Fatal(err)
+	}
+	ins := make([]int, 1000)
+	for i := range ins {
+		ins[i] = 1
+	}
+	if _, err := p.Map(context.Background(), ins, MapOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, c := range tl.All() {
+		total += *c
+	}
+	if total != 1000 {
+		t.Fatalf("per-worker counts add up to %d, want 1000", total)
+	}
+}
