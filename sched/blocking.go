@@ -58,6 +58,9 @@ type blockingCall struct {
 
 func (c *blockingCall) run(*Worker) { c.fn(c.ctx) }
 
+// abandon completes the call's future with ErrClosed (see GoBlocking).
+func (c *blockingCall) abandon() { c.fn(nil) }
+
 // submit queues c, waiting for room while ctx allows.
 func (p *blockingPool) submit(ctx context.Context, c *blockingCall, s *Scheduler) error {
 	if s.state.Load() == stateAbandon {

@@ -3,14 +3,13 @@ package sched
 import (
 	"context"
 	"errors"
+
+	"github.com/weftlabs/weft/ring"
 )
 
 // mailboxSize is the capacity of each worker's mailbox. Broadcasts wait
 // for room, so it bounds memory, not the number of broadcasts.
 const mailboxSize = 64
-
-// abandon completes a mail job that Shutdown dropped.
-func (f *Future[R]) abandon() { f.complete(*new(R), ErrClosed) }
 
 // Broadcast runs fn once on every worker, each call on its own worker —
 // the guide's broadcast to all workers (a configuration update, a cache
@@ -52,6 +51,9 @@ func (s *Scheduler) mail(ctx context.Context, w *Worker, j *job) error {
 	}
 	if err := w.mail.Push(ctx, j); err != nil {
 		s.submitted.Add(^uint64(0))
+		if errors.Is(err, ring.ErrClosed) {
+			return ErrClosed
+		}
 		return err
 	}
 	// The worker may be parked: wake them all (broadcasts are rare), and

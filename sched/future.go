@@ -30,6 +30,66 @@ type Future[R any] struct {
 	val     R
 	err     error
 	waiters park.Waiters
+	// hooks is the stack of OnDone functions not yet run; hooksRun once
+	// they have been taken to run (see OnDone for the protocol).
+	hooks atomic.Pointer[hook]
+}
+
+// hook is one function registered with OnDone.
+type hook struct {
+	fn   func()
+	next *hook
+}
+
+// hooksRun marks a future's hooks as taken: OnDone runs its function
+// itself from then on.
+var hooksRun = new(hook)
+
+// OnDone arranges for fn to be called once, when the task has finished —
+// run, failed, panicked, or dropped by Shutdown without running — or at
+// once, on the calling goroutine, if it already has. fn runs on the
+// goroutine that finished the task (a worker: it must not block), after
+// the result is set; Wait may return before fn has run. It is how code
+// that admits tasks (a pool's bounded queue) learns that a slot is free,
+// whether or not anybody waits for the future.
+func (f *Future[R]) OnDone(fn func()) {
+	n := &hook{fn: fn}
+	for {
+		h := f.hooks.Load()
+		if h == hooksRun {
+			fn()
+			return
+		}
+		n.next = h
+		if f.hooks.CompareAndSwap(h, n) {
+			break
+		}
+	}
+	// complete stores done and then loads hooks; this stored hooks and now
+	// loads done (both sequentially consistent). Either complete sees the
+	// hook, or this sees done — or both, and the swap decides who runs the
+	// stack.
+	if f.done.Load() {
+		f.runHooks()
+	}
+}
+
+// runHooks takes the stack of hooks, if nobody has, and runs it in the
+// order of registration.
+func (f *Future[R]) runHooks() {
+	h := f.hooks.Swap(hooksRun)
+	if h == hooksRun {
+		return
+	}
+	var rev *hook
+	for h != nil {
+		next := h.next
+		h.next, rev = rev, h
+		h = next
+	}
+	for ; rev != nil; rev = rev.next {
+		rev.fn()
+	}
 }
 
 // Go starts fn as a top-level task and returns its future. From outside
@@ -53,6 +113,12 @@ func Go[R any](ctx context.Context, sp Spawner, fn func(w *Worker) (R, error)) *
 	return f
 }
 
+// abandon completes the future of a task that Shutdown dropped.
+func (f *Future[R]) abandon() {
+	f.fn = nil
+	f.complete(*new(R), ErrClosed)
+}
+
 func (f *Future[R]) run(w *Worker) {
 	fn := f.fn
 	f.fn = nil
@@ -74,6 +140,9 @@ func (f *Future[R]) complete(v R, err error) {
 	f.val, f.err = v, err
 	f.done.Store(true) // publishes val and err to whoever sees done
 	f.waiters.NotifyAll()
+	if f.hooks.Load() != nil {
+		f.runHooks()
+	}
 }
 
 // Done reports whether the task has finished.

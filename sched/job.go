@@ -1,8 +1,11 @@
 package sched
 
-// runner is what a queued job does when a worker takes it.
+// runner is what a queued job does when a worker takes it, and what it
+// does when Shutdown drops it instead: abandon completes whatever waits for
+// the job (a future, with ErrClosed) without running it.
 type runner interface {
 	run(w *Worker)
+	abandon()
 }
 
 // job is the unit the deques hold: a pointer (one word, so a thief's racy
@@ -24,7 +27,15 @@ type task struct {
 	j  *job
 }
 
-func (t task) counted() bool { return t.fn != nil || t.j.counted }
+// drop abandons a task taken from the submission queue without running it
+// and reports whether it was a top-level task (to be counted as not run).
+func (t task) drop() bool {
+	if t.fn != nil {
+		return true // a submitted func: nobody waits for it
+	}
+	t.j.r.abandon()
+	return t.j.counted
+}
 
 // funcJob is a submitted func(*Worker) on its way into a deque: a worker
 // that takes a batch from the submission queue wraps each func it queues
@@ -55,6 +66,8 @@ func (w *Worker) jobOf(t task) *job {
 	j.fn = t.fn
 	return &j.job
 }
+
+func (j *funcJob) abandon() { j.fn = nil }
 
 func (j *funcJob) run(w *Worker) {
 	fn := j.fn

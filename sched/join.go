@@ -18,6 +18,10 @@ type joinJob struct {
 	panic *PanicError // written before done; read after
 }
 
+// abandon is never called: a dropped join half is run instead (see
+// Worker.drop), since the task that joins it is waiting for it.
+func (j *joinJob) abandon() { panic("sched: a join half was abandoned") }
+
 func (j *joinJob) run(w *Worker) {
 	defer func() {
 		if v := recover(); v != nil {

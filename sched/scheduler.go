@@ -329,6 +329,7 @@ func (s *Scheduler) Close() error {
 	s.state.CompareAndSwap(stateOpen, stateClosing)
 	s.idle.NotifyAll()
 	s.wg.Wait()
+	s.seal() // nothing is left to drop: the workers ran it all
 	s.blocking.close(s)
 	s.blocking.wg.Wait()
 	s.blocking.cancel()
@@ -363,20 +364,11 @@ func (s *Scheduler) Shutdown(ctx context.Context) (notRun int, err error) {
 	s.blocking.cancel() // blocking calls see their context end
 	s.blocking.close(s) // queued calls complete with ErrClosed
 	s.idle.NotifyAll()
-	// Drop what is still in the submission queue (workers drop their
-	// deques; each pop is exclusive, so nothing is counted twice).
-	var dropped uint64
-	for {
-		t, err := s.inject.TryPop()
-		if err != nil {
-			break
-		}
-		if t.counted() {
-			dropped++
-		}
-	}
-	s.notRun.Add(dropped)
-	s.submitted.Add(^uint64(dropped - 1)) // dropped tasks will never complete
+	// Drop what is still queued (workers drop their deques; each pop is
+	// exclusive, so nothing is counted twice). Closing the queues first
+	// fails submitters still waiting for room with ErrClosed, so that
+	// nothing gets in after the last look.
+	s.seal()
 	// Workers not inside a task exit promptly, counting what they drop;
 	// queued blocking calls complete with ErrClosed. Wait for them, but
 	// not for a task or call that does not return.
@@ -388,6 +380,36 @@ func (s *Scheduler) Shutdown(ctx context.Context) (notRun int, err error) {
 	}
 	s.stopMonitor()
 	return s.notRunTotal(), ctx.Err()
+}
+
+// seal closes the submission queue and the workers' mailboxes and drops
+// what is in them: futures complete with ErrClosed, and every top-level
+// task dropped is counted as not run.
+func (s *Scheduler) seal() {
+	s.inject.Close()
+	var dropped uint64
+	for {
+		t, err := s.inject.TryPop()
+		if err != nil {
+			break
+		}
+		if t.drop() {
+			dropped++
+		}
+	}
+	for _, w := range s.workers {
+		w.mail.Close()
+		for {
+			j, err := w.mail.TryPop()
+			if err != nil {
+				break
+			}
+			j.r.abandon()
+			dropped++
+		}
+	}
+	s.notRun.Add(dropped)
+	s.submitted.Add(-dropped) // dropped tasks will never complete
 }
 
 func (s *Scheduler) notRunTotal() int { return int(s.notRun.Load() + s.blocking.notRun.Load()) }

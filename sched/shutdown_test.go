@@ -3,6 +3,7 @@ package sched
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -238,5 +239,129 @@ func TestInvalidOptions(t *testing.T) {
 		if !errors.Is(err, ErrInvalidOptions) {
 			t.Errorf("%s: %v, want ErrInvalidOptions", name, err)
 		}
+	}
+}
+
+// TestShutdownCompletesDroppedFutures: a future whose task Shutdown's
+// deadline drops completes with ErrClosed (its OnDone hooks run), so that
+// nobody waits for it forever.
+func TestShutdownCompletesDroppedFutures(t *testing.T) {
+	s, err := New(Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started, release := make(chan struct{}), make(chan struct{})
+	Go(context.Background(), s, func(*Worker) (int, error) {
+		close(started)
+		<-release // holds the only worker past the deadline
+		return 0, nil
+	})
+	<-started
+	var hooks atomic.Int32
+	queued := make([]*Future[int], 10)
+	for i := range queued {
+		queued[i] = Go(context.Background(), s, func(*Worker) (int, error) { return 1, nil })
+		queued[i].OnDone(func() { hooks.Add(1) })
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	notRun, err := s.Shutdown(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || notRun != 10 {
+		t.Fatalf("Shutdown = %d, %v; want 10 not run and the deadline", notRun, err)
+	}
+	for i, f := range queued {
+		wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := f.Wait(wctx)
+		wcancel()
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("dropped future %d: Wait = %v, want ErrClosed", i, err)
+		}
+	}
+	if hooks.Load() != 10 {
+		t.Fatalf("%d OnDone hooks ran for 10 dropped futures", hooks.Load())
+	}
+	close(release)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestShutdownFailsBlockedSubmitters: a submitter waiting for room in a
+// full queue when Shutdown gives up gets ErrClosed, not a place in a queue
+// nobody will ever read again.
+func TestShutdownFailsBlockedSubmitters(t *testing.T) {
+	s, err := New(Options{Workers: 1, QueueSize: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started, release := make(chan struct{}), make(chan struct{})
+	if err := s.Submit(context.Background(), func(*Worker) { close(started); <-release }); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	for s.TrySubmit(func(*Worker) {}) == nil {
+	}
+	blocked := make(chan error, 2)
+	go func() { blocked <- s.Submit(context.Background(), func(*Worker) {}) }()
+	go func() {
+		_, err := Go(context.Background(), s, func(*Worker) (int, error) { return 0, nil }).Wait(context.Background())
+		blocked <- err
+	}()
+	time.Sleep(5 * time.Millisecond) // let them block on the full queue
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	if _, err := s.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	for range 2 {
+		if err := <-blocked; !errors.Is(err, ErrClosed) {
+			t.Fatalf("blocked submitter: %v, want ErrClosed", err)
+		}
+	}
+	close(release)
+	s.Close()
+}
+
+func TestOnDone(t *testing.T) {
+	s := newTest(t, Options{Workers: 2})
+	ctx := context.Background()
+	// Registered before and after completion; each runs exactly once, in
+	// registration order for those registered before.
+	hold := make(chan struct{})
+	f := Go(ctx, s, func(*Worker) (int, error) { <-hold; return 7, nil })
+	var order []int
+	var mu sync.Mutex
+	for i := range 3 {
+		f.OnDone(func() { mu.Lock(); order = append(order, i); mu.Unlock() })
+	}
+	close(hold)
+	if v, err := f.Wait(ctx); v != 7 || err != nil {
+		t.Fatal(v, err)
+	}
+	waitFor(t, "hooks", func() bool { mu.Lock(); defer mu.Unlock(); return len(order) == 3 })
+	ran := false
+	f.OnDone(func() { ran = true }) // already done: runs here
+	if !ran {
+		t.Fatal("OnDone on a finished future did not run at once")
+	}
+	mu.Lock()
+	if order[0] != 0 || order[1] != 1 || order[2] != 2 {
+		t.Fatalf("hooks ran in order %v", order)
+	}
+	mu.Unlock()
+	// Racing registrations and completions: every hook exactly once.
+	n := scaled(20000)
+	var calls atomic.Int64
+	for range n {
+		f := Go(ctx, s, func(*Worker) (int, error) { return 0, nil })
+		f.OnDone(func() { calls.Add(1) })
+	}
+	waitFor(t, "racing hooks", func() bool { return calls.Load() == int64(n) })
+	// A refused task's hook runs too.
+	refused := Go[int](ctx, s, nil)
+	var r atomic.Bool
+	refused.OnDone(func() { r.Store(true) })
+	if !r.Load() {
+		t.Fatal("OnDone of a refused task did not run")
 	}
 }

@@ -12,8 +12,8 @@ type Stats struct {
 	Queued   int    // jobs waiting in the submission queue and the deques
 	Active   int    // top-level tasks accepted and not finished (queued or running)
 	Done     uint64 // top-level tasks finished (including failed ones)
-	Failed   uint64 // tasks started with Go whose function returned an error or panicked
-	Panics   uint64 // tasks that panicked
+	Failed   uint64 // futures (Go) whose function returned an error or panicked
+	Panics   uint64 // panics recovered: in any task, join half or blocking call (so Panics may exceed Failed)
 	Steals   uint64 // jobs taken from another worker's deque
 	Parks    uint64 // times a worker went to sleep
 	Replaced uint64 // worker goroutines replaced after a panic

@@ -363,6 +363,7 @@ func (w *Worker) drop() {
 	var n uint64
 	for j := w.dq.pop(); j != nil; j = w.dq.pop() {
 		if j.counted {
+			j.r.abandon()
 			n++
 		} else {
 			w.execute(j)
@@ -373,7 +374,7 @@ func (w *Worker) drop() {
 		if err != nil {
 			break
 		}
-		if t.counted() {
+		if t.drop() {
 			n++
 		}
 	}
@@ -382,7 +383,7 @@ func (w *Worker) drop() {
 		if err != nil {
 			break
 		}
-		j.r.(interface{ abandon() }).abandon()
+		j.r.abandon()
 		n++
 	}
 	w.s.notRun.Add(n)

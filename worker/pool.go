@@ -104,6 +104,11 @@ type Pool[In, Out any] struct {
 	room     park.Waiters // submitters waiting for admitted < limit
 	drained  park.Waiters // Close waiting for admitted == 0
 	closed   atomic.Bool
+	// abandoned is set when Shutdown's deadline passed with tasks still
+	// running: the last of them to end finishes the close.
+	abandoned atomic.Bool
+
+	releaseFn func() // p.release, made once: OnDone takes it without allocating a method value
 
 	completed, failed, panics atomic.Uint64
 	closeOnce                 sync.Once
@@ -179,10 +184,9 @@ func newPool[In, Out any](opt PoolOptions, newState func(int) any, handler func(
 		p.workers = cmp.Or(opt.Workers, defaultIOWorkers)
 	}
 	p.limit = int64(p.workers + opt.QueueSize)
+	p.releaseFn = p.release
 	p.states.init(p.s, opt, p.workers, newState)
-	if opt.Kind == CPU {
-		p.threads.init(p.s)
-	}
+	p.threads.init(p, opt.Kind, p.s)
 	return p, nil
 }
 
@@ -220,12 +224,39 @@ func (p *Pool[In, Out]) admit(ctx context.Context, wait bool) error {
 	}
 }
 
+// enter counts work that is not a queued task (a System's Broadcast) as
+// admitted, beyond the limit, so that Shutdown waits for it.
+func (p *Pool[In, Out]) enter() error {
+	p.admitted.Add(1)
+	if p.closed.Load() {
+		p.release()
+		return ErrClosed
+	}
+	return nil
+}
+
 // release returns a task's room.
 func (p *Pool[In, Out]) release() {
 	if p.admitted.Add(-1) == 0 && p.closed.Load() {
 		p.drained.NotifyAll()
+		if p.abandoned.Load() {
+			// Shutdown gave up waiting: the last task to end finishes the
+			// close, off the worker it ran on (a state's Close is user
+			// code, and closing the scheduler waits for that worker).
+			go p.finish()
+		}
 	}
 	p.room.Notify(1)
+}
+
+// finish closes the pool's own scheduler and retires the states, once.
+func (p *Pool[In, Out]) finish() {
+	p.closeOnce.Do(func() {
+		if p.own {
+			p.closeErr = p.s.Close()
+		}
+		p.states.closeAll()
+	})
 }
 
 // Execute runs in on a worker and returns the handler's result, waiting
@@ -256,35 +287,30 @@ func (p *Pool[In, Out]) submit(ctx context.Context, in In, wait bool) (*sched.Fu
 	if err := p.admit(ctx, wait); err != nil {
 		return nil, err
 	}
+	var started atomic.Bool
 	var f *sched.Future[Out]
 	if p.kind == IO {
 		f = sched.GoBlocking(ctx, p.s, func(ctx context.Context) (Out, error) {
-			defer p.release()
+			started.Store(true)
 			st := p.states.take()
 			defer p.states.give(st)
-			return p.run(threadIOContext(ctx), st, in)
+			return p.run(p.threads.ioContext(ctx), st, in)
 		})
 	} else {
 		f = sched.Go(ctx, p.s, func(w *sched.Worker) (Out, error) {
-			defer p.release()
+			started.Store(true)
 			return p.run(p.threads.context(ctx, w), p.states.of(w), in)
 		})
 	}
-	if f.Done() {
-		// Refused by the scheduler (closed, ctx ended): the task will not
-		// run, so its room is returned here.
-		if _, err := f.Wait(ctx); err != nil && !p.ran(err) {
-			p.release()
-			return nil, mapSchedErr(err)
-		}
+	// The task's room is returned when its future completes, whether it
+	// ran or not: refused at once, dropped by a shutdown, or — an I/O
+	// task — given up because ctx ended while it waited for a goroutine.
+	f.OnDone(p.releaseFn)
+	if f.Done() && !started.Load() {
+		_, err := f.Wait(ctx)
+		return nil, mapSchedErr(err)
 	}
 	return f, nil
-}
-
-// ran reports whether err came from a task that ran (as opposed to one
-// the scheduler refused).
-func (p *Pool[In, Out]) ran(err error) bool {
-	return !errors.Is(err, sched.ErrClosed) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 func mapSchedErr(err error) error {
@@ -406,27 +432,30 @@ func (p *Pool[In, Out]) Map(ctx context.Context, ins []In, opt MapOptions) ([]Ou
 		var f *sched.Future[struct{}]
 		if p.kind == IO {
 			f = sched.GoBlocking(ctx, p.s, func(ctx context.Context) (struct{}, error) {
-				defer p.release()
 				st := p.states.take()
 				defer p.states.give(st)
-				return lane(threadIOContext(ctx), st)
+				return lane(p.threads.ioContext(ctx), st)
 			})
 		} else {
 			f = sched.Go(ctx, p.s, func(w *sched.Worker) (struct{}, error) {
-				defer p.release()
 				return lane(p.threads.context(ctx, w), p.states.of(w))
 			})
 		}
+		f.OnDone(p.releaseFn) // ran or not, as in submit
 		futures = append(futures, f)
 	}
 	for _, f := range futures {
 		// Wait without ctx: every lane must have stopped writing out
-		// before Map returns it.
+		// before Map returns it. A lane returns no error of its own; an
+		// error here is a lane the scheduler did not run.
 		if _, err := f.Wait(context.Background()); err != nil {
-			if !p.ran(err) {
-				p.release() // refused: the lane never ran
+			mu.Lock()
+			if first == nil {
+				first = mapSchedErr(err)
 			}
-			fail(-1, err)
+			errs = append(errs, mapSchedErr(err))
+			mu.Unlock()
+			cancel()
 		}
 	}
 	if len(futures) < lanes && first == nil {
@@ -503,16 +532,17 @@ func (p *Pool[In, Out]) Shutdown(ctx context.Context) (unfinished int, err error
 		if err := p.drained.Park(ctx, t); err != nil {
 			n := int(p.admitted.Load())
 			if p.own {
-				p.s.Shutdown(ctx)
+				p.s.Shutdown(ctx) // drops what has not started
+			}
+			// What still runs finishes the close when it ends (release);
+			// if it all ended meanwhile, finish here.
+			p.abandoned.Store(true)
+			if p.admitted.Load() == 0 {
+				p.finish()
 			}
 			return n, err
 		}
 	}
-	p.closeOnce.Do(func() {
-		if p.own {
-			p.closeErr = p.s.Close()
-		}
-		p.states.closeAll()
-	})
+	p.finish()
 	return 0, p.closeErr
 }

@@ -22,6 +22,7 @@ type poolState struct {
 	rec   *TaskRecorder // nil without PoolOptions.Health
 	depth int           // tasks of this state running, nested (a CPU task that awaits runs others)
 	mu    sync.Mutex    // IO pools: held by the task using the state, and by Broadcast
+	dead  bool          // IO pools: retired; set under mu
 }
 
 // poolStates holds a pool's per-worker states. A pool with neither a
@@ -133,12 +134,16 @@ func (ps *poolStates) give(st *poolState) {
 	if st == noState {
 		return
 	}
-	st.mu.Unlock()
 	select {
 	case ps.free <- st:
+		// Unlocked once on the list: the next taker waits for the
+		// unlock, a moment at most.
+		st.mu.Unlock()
 		return
 	default:
 	}
+	st.dead = true // under mu: a Broadcast that locks it next skips it
+	st.mu.Unlock()
 	ps.allMu.Lock()
 	for i, x := range ps.all {
 		if x == st {
@@ -228,6 +233,9 @@ func (ps *poolStates) closeAll() {
 		}
 	}
 	for _, st := range ps.states() {
+		st.mu.Lock()
+		st.dead = true
+		st.mu.Unlock()
 		ps.retire(st)
 	}
 	ps.allMu.Lock()

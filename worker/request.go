@@ -107,7 +107,7 @@ func (e *Endpoint[In, Out]) call(ctx context.Context, c *brkCell[In, Out], in In
 	var zero Out
 	g, err := e.send(ctx, c, in, false)
 	if err != nil {
-		return zero, e.fail("request", err), true
+		return zero, e.fail("request", notSent{err}), true
 	}
 	if err := c.await(ctx, g, e.b.waitLimit()); err != nil {
 		// The cell is the worker's now (see brkCell).
@@ -453,7 +453,7 @@ func (c *brkCell[In, Out]) brkRun(b *Broker, s *mboxSlot) {
 	if b.aborting.Load() {
 		b.notRun.Add(1)
 		var zero Out
-		c.reply(b, s.gen, zero, fmt.Errorf("worker: %q not run: %w", c.ep.name, ErrClosed))
+		c.reply(b, s.gen, zero, fmt.Errorf("worker: %q %w", c.ep.name, errNotRun))
 		return
 	}
 	out, err := c.ep.h(s.ctx, in)

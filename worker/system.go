@@ -46,8 +46,7 @@ type System[S, In, Out any] struct {
 	gate      memoryGate
 	resources Resources
 	start     time.Time
-	published bool
-	metrics   atomic.Pointer[func() SystemMetrics] // what the expvar page reads; nil after Shutdown
+	page      *expvarPage // SystemOptions.Publish's, nil without
 
 	shutOnce sync.Once
 	report   ShutdownReport
@@ -85,15 +84,25 @@ func newSystem[S, In, Out any](opt SystemOptions, newState func(int) any, handle
 	case opt.MemoryLimit < 0:
 		return nil, fmt.Errorf("%w: MemoryLimit = %d", ErrInvalidOptions, opt.MemoryLimit)
 	}
-	if opt.Publish != "" && expvar.Get(opt.Publish) != nil {
-		return nil, fmt.Errorf("%w: expvar %q", ErrNameTaken, opt.Publish)
-	}
 	sys := &System[S, In, Out]{start: time.Now()}
+	if opt.Publish != "" {
+		page, err := systemPages.claim(opt.Publish, func() any { return sys.Metrics() })
+		if err != nil {
+			return nil, err
+		}
+		sys.page = page
+	}
+	fail := func(err error) (*System[S, In, Out], error) {
+		if sys.page != nil {
+			systemPages.free(sys.page)
+		}
+		return nil, err
+	}
 	sys.gate.init(opt.MemoryLimit)
 	if opt.HealthChecks {
 		h, err := NewHealthMonitor(opt.Health)
 		if err != nil {
-			return nil, err
+			return fail(err)
 		}
 		sys.health = h
 		opt.Pool.Health = h
@@ -106,27 +115,80 @@ func newSystem[S, In, Out any](opt SystemOptions, newState func(int) any, handle
 		if sys.health != nil {
 			sys.health.Close()
 		}
-		return nil, err
+		return fail(err)
 	}
 	sys.pool = p
-	if opt.Publish != "" {
-		f := sys.Metrics
-		sys.metrics.Store(&f)
-		expvar.Publish(opt.Publish, expvar.Func(func() any {
-			if f := sys.metrics.Load(); f != nil {
+	if sys.page != nil {
+		systemPages.open(sys.page)
+	}
+	return sys, nil
+}
+
+// systemPages are the expvar pages of Systems. expvar cannot take a name
+// back, so a page, once published, stays and is handed to the next System
+// that asks for its name after the last one shut down; it shows null in
+// between.
+var systemPages = expvarPages{pages: map[string]*expvarPage{}}
+
+type expvarPages struct {
+	mu    sync.Mutex
+	pages map[string]*expvarPage
+}
+
+// expvarPage is one published name and what it shows now.
+type expvarPage struct {
+	name    string
+	taken   bool       // a System holds it; under expvarPages.mu
+	pending func() any // what open will show; under expvarPages.mu
+	show    atomic.Pointer[func() any]
+}
+
+// claim reserves name for a System. It fails with ErrNameTaken when a live
+// System holds the name, or when something other than a System published
+// it. The page shows null until open.
+func (ps *expvarPages) claim(name string, show func() any) (*expvarPage, error) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	pg := ps.pages[name]
+	switch {
+	case pg != nil && pg.taken:
+		return nil, fmt.Errorf("%w: expvar %q: another System publishes there", ErrNameTaken, name)
+	case pg == nil && expvar.Get(name) != nil:
+		return nil, fmt.Errorf("%w: expvar %q", ErrNameTaken, name)
+	case pg == nil:
+		pg = &expvarPage{name: name}
+		expvar.Publish(name, expvar.Func(func() any {
+			if f := pg.show.Load(); f != nil {
 				return (*f)()
 			}
 			return nil
 		}))
-		sys.published = true
+		ps.pages[name] = pg
 	}
-	return sys, nil
+	pg.taken, pg.pending = true, show
+	return pg, nil
+}
+
+// open makes a claimed page show its System.
+func (ps *expvarPages) open(pg *expvarPage) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	f := pg.pending
+	pg.show.Store(&f)
+}
+
+// free shows null on the page and gives its name back.
+func (ps *expvarPages) free(pg *expvarPage) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	pg.show.Store(nil)
+	pg.taken, pg.pending = false, nil
 }
 
 // Execute runs one task and returns its result (see Pool.Execute), after
 // waiting for the memory limit.
 func (sys *System[S, In, Out]) Execute(ctx context.Context, in In) (Out, error) {
-	if err := sys.gate.wait(ctx, true); err != nil {
+	if err := sys.gate.wait(ctx, true, sys.pool.closed.Load); err != nil {
 		var zero Out
 		return zero, err
 	}
@@ -135,7 +197,7 @@ func (sys *System[S, In, Out]) Execute(ctx context.Context, in In) (Out, error) 
 
 // Submit queues one task and returns its future (see Pool.Submit).
 func (sys *System[S, In, Out]) Submit(ctx context.Context, in In) (*sched.Future[Out], error) {
-	if err := sys.gate.wait(ctx, true); err != nil {
+	if err := sys.gate.wait(ctx, true, sys.pool.closed.Load); err != nil {
 		return nil, err
 	}
 	return sys.pool.Submit(ctx, in)
@@ -144,7 +206,7 @@ func (sys *System[S, In, Out]) Submit(ctx context.Context, in In) (*sched.Future
 // TrySubmit queues one task without waiting: ErrQueueFull when the queue is
 // full, ErrMemoryLimit when the heap is over the limit.
 func (sys *System[S, In, Out]) TrySubmit(ctx context.Context, in In) (*sched.Future[Out], error) {
-	if err := sys.gate.wait(ctx, false); err != nil {
+	if err := sys.gate.wait(ctx, false, sys.pool.closed.Load); err != nil {
 		return nil, err
 	}
 	return sys.pool.TrySubmit(ctx, in)
@@ -155,7 +217,7 @@ func (sys *System[S, In, Out]) TrySubmit(ctx context.Context, in In) (*sched.Fut
 // error joins the failures, each naming its index, and the outputs of the
 // inputs that succeeded are returned with it.
 func (sys *System[S, In, Out]) ProcessBatch(ctx context.Context, ins []In) ([]Out, error) {
-	if err := sys.gate.wait(ctx, true); err != nil {
+	if err := sys.gate.wait(ctx, true, sys.pool.closed.Load); err != nil {
 		return nil, err
 	}
 	return sys.pool.Map(ctx, ins, MapOptions{CollectErrors: true})
@@ -170,14 +232,28 @@ func (sys *System[S, In, Out]) ProcessBatch(ctx context.Context, ins []In) ([]Ou
 // the state without locking. For an IO system "every worker" means every
 // state that exists: each call holds its state exclusively, as a task
 // does; a stateless IO system has none, and Broadcast calls nothing.
+//
+// When ctx ends first, Broadcast returns ctx's error and the calls that
+// have not started by then never will: a broadcast may reach only some
+// workers. Shutdown waits for a Broadcast in progress. Calling Broadcast
+// from inside one of the system's own tasks is an error (it would wait for
+// its own worker).
 func (sys *System[S, In, Out]) Broadcast(ctx context.Context, fn func(ctx context.Context, st *S) error) error {
 	if fn == nil {
 		return fmt.Errorf("%w: nil function", ErrInvalidOptions)
 	}
 	p := sys.pool
-	if p.closed.Load() {
-		return ErrClosed
+	if taskOwner(ctx) == any(p) {
+		return fmt.Errorf("%w: Broadcast from inside one of the system's own tasks", ErrInvalidOptions)
 	}
+	// A broadcast counts as a task of the pool while it runs, so that
+	// Shutdown waits for it before retiring the states it touches.
+	if err := p.enter(); err != nil {
+		return err
+	}
+	defer p.release()
+	var bc broadcastCalls
+	defer bc.finish()
 	state := func(st *poolState) *S {
 		if s, ok := st.v.(*S); ok {
 			return s
@@ -185,24 +261,34 @@ func (sys *System[S, In, Out]) Broadcast(ctx context.Context, fn func(ctx contex
 		return new(S) // a stateless system's workers: nothing to share
 	}
 	if p.kind == CPU {
-		var mu sync.Mutex
-		var errs []error
 		err := p.s.Broadcast(ctx, func(w *sched.Worker) {
+			if !bc.start() {
+				return // Broadcast has returned: too late
+			}
+			defer bc.done()
 			if err := fn(p.threads.context(ctx, w), state(p.states.of(w))); err != nil {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("worker %d: %w", w.ID(), err))
-				mu.Unlock()
+				bc.fail(fmt.Errorf("worker %d: %w", w.ID(), err))
 			}
 		})
-		return errors.Join(mapSchedErr(err), errors.Join(errs...))
+		return errors.Join(mapSchedErr(err), bc.errs())
+	}
+	if p.states.newState == nil {
+		return nil
 	}
 	var futures []*sched.Future[struct{}]
 	for _, st := range p.states.states() {
 		futures = append(futures, sched.GoBlocking(ctx, p.s, func(ctx context.Context) (struct{}, error) {
+			if !bc.start() {
+				return struct{}{}, nil
+			}
+			defer bc.done()
 			st.mu.Lock()
 			defer st.mu.Unlock()
-			if err := fn(threadIOContext(ctx), state(st)); err != nil {
-				return struct{}{}, fmt.Errorf("state %d: %w", st.id, err)
+			if st.dead {
+				return struct{}{}, nil // retired since: not a worker any more
+			}
+			if err := fn(p.threads.ioContext(ctx), state(st)); err != nil {
+				bc.fail(fmt.Errorf("state %d: %w", st.id, err))
 			}
 			return struct{}{}, nil
 		}))
@@ -211,9 +297,62 @@ func (sys *System[S, In, Out]) Broadcast(ctx context.Context, fn func(ctx contex
 	for _, f := range futures {
 		if _, err := f.Wait(ctx); err != nil {
 			errs = append(errs, mapSchedErr(err))
+			break // ctx ended: the rest are cut off by finish
 		}
 	}
-	return errors.Join(errs...)
+	return errors.Join(errors.Join(errs...), bc.errs())
+}
+
+// broadcastCalls tracks the calls of one Broadcast, so that none starts
+// after Broadcast has returned, and Broadcast does not return while one
+// runs (a call may outlive ctx: it sits in a worker's mailbox).
+type broadcastCalls struct {
+	mu      sync.Mutex
+	idle    sync.Cond
+	running int
+	over    bool
+	failed  []error
+}
+
+func (bc *broadcastCalls) start() bool {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	if bc.over {
+		return false
+	}
+	bc.running++
+	return true
+}
+
+func (bc *broadcastCalls) done() {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	if bc.running--; bc.running == 0 && bc.idle.L != nil {
+		bc.idle.Broadcast()
+	}
+}
+
+func (bc *broadcastCalls) fail(err error) {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	bc.failed = append(bc.failed, err)
+}
+
+func (bc *broadcastCalls) errs() error {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	return errors.Join(bc.failed...)
+}
+
+// finish stops calls from starting and waits for those running.
+func (bc *broadcastCalls) finish() {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	bc.over = true
+	bc.idle.L = &bc.mu
+	for bc.running > 0 {
+		bc.idle.Wait()
+	}
 }
 
 // Resources returns the registry of resources the system's workers share
@@ -278,7 +417,9 @@ func (sys *System[S, In, Out]) Shutdown(ctx context.Context) (ShutdownReport, er
 		if sys.health != nil {
 			sys.health.Close()
 		}
-		sys.metrics.Store(nil)
+		if sys.page != nil {
+			systemPages.free(sys.page)
+		}
 		sys.shutErr = err
 	})
 	return sys.report, sys.shutErr

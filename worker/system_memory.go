@@ -12,12 +12,11 @@ import (
 //
 // What it measures is the recycler's figure (see recyclerHeap): the bytes
 // of heap objects that the last completed GC found reachable, for the
-// whole process. That figure moves only when a GC completes, so a gate
-// that finds the heap over the limit forces a collection (at most one per
-// gcEvery, whoever is waiting) before it trusts the figure: otherwise a
-// process that stopped allocating because its tasks wait would never run
-// the GC that lets them go on. Memory off the Go heap (shm arenas, cgo)
-// is not counted.
+// whole process. That figure moves only when a GC completes, so a
+// submitter held at the gate forces a collection (at most one per gcEvery,
+// whoever is waiting) before each look: otherwise a process that stopped
+// allocating because its tasks wait would never run the GC that lets them
+// go on. Memory off the Go heap (shm arenas, cgo) is not counted.
 type memoryGate struct {
 	heap      recyclerHeap
 	epoch     time.Time
@@ -39,38 +38,41 @@ func (g *memoryGate) init(limit int64) {
 
 func (g *memoryGate) enabled() bool { return g.heap.enabled() }
 
-// over reports whether the live heap, as last measured, is over the limit.
+// over reports whether the live heap, as last measured, is over the
+// limit. Before the first GC the heap has not been measured (and is small:
+// the first GC comes at a few MiB), so it is not over.
 func (g *memoryGate) over() bool {
 	g.heap.sample(time.Since(g.epoch))
-	if g.heap.cycle.Load() == 0 {
-		g.collect() // no GC has measured the heap yet
-	}
 	lim := g.heap.effective()
 	return lim > 0 && g.heap.live.Load() > lim
 }
 
 // wait returns at once while the heap is under the limit. Over it, it
-// fails with ErrMemoryLimit if wait is false, and otherwise waits —
-// forcing a GC now and then — until the heap is back under or ctx ends.
-func (g *memoryGate) wait(ctx context.Context, wait bool) error {
+// fails with ErrMemoryLimit if wait is false (without forcing a GC: a
+// call that does not wait does not pay for one), and otherwise waits —
+// forcing a GC now and then — until the heap is back under, ctx ends, or
+// closed reports true (then ErrClosed).
+func (g *memoryGate) wait(ctx context.Context, wait bool, closed func() bool) error {
 	if !g.enabled() || !g.over() {
 		return nil
 	}
-	g.collect()
-	if !g.over() {
-		return nil
+	if closed() {
+		return ErrClosed
 	}
 	g.throttled.Add(1)
 	if !wait {
 		return ErrMemoryLimit
 	}
-	t := time.NewTimer(gateNap)
+	t := time.NewTimer(0) // collect at once, then every gateNap
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
+		}
+		if closed() {
+			return ErrClosed
 		}
 		g.collect()
 		if !g.over() {

@@ -41,8 +41,9 @@ type threadKey struct{}
 // Immutable once made.
 type threadCtx struct {
 	context.Context
-	w    *sched.Worker // nil for an I/O worker
-	kind Kind
+	w     *sched.Worker // nil for an I/O worker
+	kind  Kind
+	owner any // the pool whose task this is (nil under WithWorker)
 }
 
 func (c *threadCtx) Value(key any) any {
@@ -94,27 +95,39 @@ func CurrentWorker(ctx context.Context) (*sched.Worker, bool) {
 // once per worker and kept in the worker's slot, so such a task costs no
 // allocation; any other context is wrapped, one small allocation.
 type threadContexts struct {
-	bg *sched.WorkerLocal[threadCtx]
+	owner any
+	bg    *sched.WorkerLocal[threadCtx]
 }
 
-func (tcs *threadContexts) init(s *sched.Scheduler) {
-	tcs.bg = sched.NewWorkerLocal[threadCtx](s, nil)
+func (tcs *threadContexts) init(owner any, kind Kind, s *sched.Scheduler) {
+	tcs.owner = owner
+	if kind == CPU {
+		tcs.bg = sched.NewWorkerLocal[threadCtx](s, nil)
+	}
 }
 
 // context returns ctx carrying w. Called on w: a slot is written only by
 // its worker, once, before the context is first handed out.
 func (tcs *threadContexts) context(ctx context.Context, w *sched.Worker) context.Context {
 	if ctx != context.Background() || tcs.bg == nil {
-		return WithWorker(ctx, w)
+		return &threadCtx{Context: ctx, w: w, kind: CPU, owner: tcs.owner}
 	}
 	c := tcs.bg.Get(w)
 	if c.w == nil {
-		*c = threadCtx{Context: ctx, w: w, kind: CPU}
+		*c = threadCtx{Context: ctx, w: w, kind: CPU, owner: tcs.owner}
 	}
 	return c
 }
 
-// threadIOContext returns ctx marked as an I/O worker's.
-func threadIOContext(ctx context.Context) context.Context {
-	return &threadCtx{Context: ctx, kind: IO}
+// ioContext returns ctx marked as an I/O worker's.
+func (tcs *threadContexts) ioContext(ctx context.Context) context.Context {
+	return &threadCtx{Context: ctx, kind: IO, owner: tcs.owner}
+}
+
+// taskOwner returns the pool whose task runs with context ctx, or nil.
+func taskOwner(ctx context.Context) any {
+	if tc, _ := ctx.Value(threadKey{}).(*threadCtx); tc != nil {
+		return tc.owner
+	}
+	return nil
 }

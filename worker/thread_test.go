@@ -125,7 +125,7 @@ func TestThreadPinned(t *testing.T) {
 func TestThreadContextAllocs(t *testing.T) {
 	s := threadTestSched(t, sched.Options{Workers: 1})
 	var tcs threadContexts
-	tcs.init(s)
+	tcs.init(nil, CPU, s)
 	w, err := sched.Go(context.Background(), s, func(w *sched.Worker) (*sched.Worker, error) {
 		tcs.context(context.Background(), w) // the worker fills its slot
 		return w, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/weftlabs/weft/shm"
 )
@@ -29,49 +30,72 @@ import (
 
 // TransferRequest sends buf to the broker's handler for msgType as a
 // transferred handle and returns the handler's reply. buf is detached
-// before the request is sent, whatever happens next; if the request is not
-// accepted (ErrClosed, ErrUnknownType, ctx's error before it was queued)
-// the transferred handle is released, so that a pool block is not lost.
-// Once accepted, the handler owns it.
+// before the request is sent, whatever happens next. If the handler never
+// gets the message — no such handler, wrong types, a closed broker, no
+// room in the mailbox before ctx or the default timeout ended, or dropped
+// unrun at shutdown — the transferred handle is released, so that a pool
+// block is not lost. Otherwise the handler owns it, also when the caller
+// stops waiting for the reply: the message may still be with the handler,
+// and releasing it under the handler's feet would hand its memory to
+// someone else.
 func TransferRequest[Out any](ctx context.Context, b *Broker, msgType string, buf *shm.Buffer) (Out, error) {
 	var zero Out
 	moved, err := buf.Transfer()
 	if err != nil {
 		return zero, fmt.Errorf("worker: transfer: %w", err)
 	}
-	out, err := Request[*shm.Buffer, Out](ctx, b, msgType, moved)
-	if refused(err) {
-		moved.Release()
-	}
-	return out, err
+	return sendBuffer[Out](ctx, b, msgType, moved)
 }
 
 // ShareRequest sends the handler for msgType a second handle on buf's
 // memory and returns its reply; the caller keeps buf. The handler's handle
-// is its own to release.
+// is its own to release (or, if the handler never got it, is released
+// here, as in TransferRequest).
 func ShareRequest[Out any](ctx context.Context, b *Broker, msgType string, buf *shm.Buffer) (Out, error) {
 	var zero Out
 	second, err := buf.Share()
 	if err != nil {
 		return zero, fmt.Errorf("worker: share: %w", err)
 	}
-	out, err := Request[*shm.Buffer, Out](ctx, b, msgType, second)
+	return sendBuffer[Out](ctx, b, msgType, second)
+}
+
+// sendBuffer requests msgType with buf, a handle the handler is to own,
+// and releases buf if the handler never got it.
+func sendBuffer[Out any](ctx context.Context, b *Broker, msgType string, buf *shm.Buffer) (Out, error) {
+	e, err := brkLookup[*Endpoint[*shm.Buffer, Out]](b, msgType, "request", reflect.TypeFor[*shm.Buffer](), reflect.TypeFor[Out]())
+	if err != nil {
+		buf.Release()
+		var zero Out
+		return zero, err
+	}
+	out, err := e.Request(ctx, buf)
 	if refused(err) {
-		second.Release()
+		buf.Release()
 	}
 	return out, err
 }
 
 // TransferAll transfers every buffer of bufs and returns the new handles,
 // in order, for one message — the guide's transferMultiple. Either all are
-// transferred or, when one cannot be (already detached, closed arena),
-// none is: the buffers are checked first, and a transfer that still fails
-// (a race with another Transfer of the same handle) hands the ones already
-// moved back to new handles returned with the error.
+// transferred or, when one cannot be (nil, detached, in a closed arena, or
+// the same handle twice), none is: every buffer is checked first. Only a
+// race with another goroutine transferring one of the same handles can
+// still fail half-way; the handles already moved are then returned with
+// the error, for the caller to release.
 func TransferAll(bufs ...*shm.Buffer) ([]*shm.Buffer, error) {
+	seen := make(map[*shm.Buffer]int, len(bufs))
 	for i, b := range bufs {
-		if b == nil || b.Detached() {
-			return nil, fmt.Errorf("worker: transfer buffer %d: %w", i, shm.ErrDetached)
+		if b == nil {
+			return nil, fmt.Errorf("%w: transfer buffer %d: nil", ErrInvalidOptions, i)
+		}
+		if j, dup := seen[b]; dup {
+			return nil, fmt.Errorf("%w: transfer buffer %d: the same handle as buffer %d", ErrInvalidOptions, i, j)
+		}
+		seen[b] = i
+		// Offset fails for a detached handle and for a closed arena.
+		if _, err := b.Offset(); err != nil {
+			return nil, fmt.Errorf("worker: transfer buffer %d: %w", i, err)
 		}
 	}
 	out := make([]*shm.Buffer, 0, len(bufs))
@@ -85,11 +109,25 @@ func TransferAll(bufs ...*shm.Buffer) ([]*shm.Buffer, error) {
 	return out, nil
 }
 
+// notSent marks the error of a request that never reached the mailbox,
+// so that TransferRequest knows the buffer is still its own. It is
+// transparent: its message and its Unwrap are the error's.
+type notSent struct{ err error }
+
+func (e notSent) Error() string { return e.err.Error() }
+func (e notSent) Unwrap() error { return e.err }
+
+// errNotRun is the reply to a request that a shutting-down broker dropped
+// without running it.
+var errNotRun = fmt.Errorf("not run: %w", ErrClosed)
+
 // refused reports whether a request's error says the handler never got
-// the message: the broker refused it (closed, no such handler, wrong
-// types) or dropped it unrun at shutdown. A timeout or an ended context is
-// not one: the message may be with the handler, which then owns it.
+// the message: the lookup failed (no such handler, wrong types, closed),
+// the message never entered the mailbox, or the broker dropped it unrun.
+// Any other error — the handler's own, a timeout or an ended context
+// while the message was queued or running — leaves the message, and what
+// it carries, with the handler.
 func refused(err error) bool {
-	return errors.Is(err, ErrClosed) || errors.Is(err, ErrUnknownType) ||
-		errors.Is(err, ErrTypeMismatch) || errors.Is(err, ErrInvalidOptions)
+	var ns notSent
+	return errors.As(err, &ns) || errors.Is(err, errNotRun)
 }
