@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -96,17 +97,25 @@ func (s *side) await(ctx context.Context, try func() error, retry error) error {
 	// Spin in full unless recent spins kept ending in sleep anyway: then
 	// the peer is not running (the machine has fewer free CPUs than
 	// spinners), and spinning only takes the CPU it needs. Every
-	// spinProbe-th wait spins in full again, to notice when that changes.
-	polls := pollSpin
-	if s.spinFails >= spinGiveUp && s.waits%spinProbe != 0 {
-		polls = pollBrief
-	}
+	// spinProbe-th wait then spins for longer than a sleeping peer takes
+	// to wake up and answer, to notice when CPUs are free again.
+	brief := s.spinFails >= spinGiveUp
+	probe := brief && s.waits%spinProbe == 0
 	s.waits++
 	var b park.Backoff
-	for b.Polls() < polls && b.Snooze() {
+	for (!brief || probe || b.Polls() < pollBrief) && b.Snooze() {
 		if err := try(); err != retry {
 			s.spinFails = 0
 			return err
+		}
+	}
+	if probe {
+		for end := time.Now().Add(probeSpin); time.Now().Before(end); {
+			runtime.Gosched()
+			if err := try(); err != retry {
+				s.spinFails = 0
+				return err
+			}
 		}
 	}
 	s.spinFails = min(s.spinFails+1, spinGiveUp)
@@ -123,15 +132,16 @@ func (s *side) await(ctx context.Context, try func() error, retry error) error {
 	}
 }
 
-// How a side spins before it sleeps: pollSpin polls of park's Backoff (a
-// few microseconds of pauses and yields), or only pollBrief after
-// spinGiveUp waits in a row in which spinning did not help; every
-// spinProbe-th wait spins in full regardless.
+// How a side spins before it sleeps: through park's Backoff (a few
+// microseconds of pauses and yields), or only pollBrief polls after
+// spinGiveUp waits in a row in which spinning did not help. Every
+// spinProbe-th of those brief waits probes instead: it spins for
+// probeSpin, longer than a sleeping peer takes to be woken and answer.
 const (
-	pollSpin   = 1 << 30 // until Backoff says park
 	pollBrief  = 8
 	spinGiveUp = 4
 	spinProbe  = 16
+	probeSpin  = 30 * time.Microsecond
 )
 
 // sleep is await's slow path: announce, recheck, sleep, in slices, until
