@@ -168,8 +168,8 @@ func (s *side) sleep(ctx context.Context, try func() error, retry error) error {
 		}
 		start := time.Now()
 		futexSleep(wake, seq, d)
-		// Woken early: the peer did something, try again (and spin
-		// again first, it may be streaming).
+		// Woken early (or the word had moved on): the peer did
+		// something; look again.
 		if time.Since(start) < d {
 			return retry
 		}
