@@ -28,7 +28,7 @@ func (r *Ring) Consumer() (*Consumer, error) {
 		return nil, err
 	}
 	h := r.h
-	c := &Consumer{r: r, s: side{
+	c := &Consumer{r: r, s: side{a: r.a,
 		flags: &h.consFlags, pid: &h.consPid, wake: &h.consWake,
 		peerFlags: &h.prodFlags, peerPid: &h.prodPid, peerWake: &h.prodWake,
 	}}

@@ -27,7 +27,7 @@ func (r *Ring) Producer() (*Producer, error) {
 		return nil, err
 	}
 	h := r.h
-	p := &Producer{r: r, s: side{
+	p := &Producer{r: r, s: side{a: r.a,
 		flags: &h.prodFlags, pid: &h.prodPid, wake: &h.prodWake,
 		peerFlags: &h.consFlags, peerPid: &h.consPid, peerWake: &h.consWake,
 	}}

@@ -18,6 +18,7 @@ const ringWaitSlice = 10 * time.Millisecond
 
 // side is one end's view of its own state words and its peer's.
 type side struct {
+	a                            *Arena         // where the words live
 	flags, pid, wake             *atomic.Uint32 // ours
 	peerFlags, peerPid, peerWake *atomic.Uint32 // the peer's
 
@@ -104,6 +105,9 @@ func (s *side) await(ctx context.Context, try func() error, retry error) error {
 	s.waits++
 	var b park.Backoff
 	for (!brief || probe || b.Polls() < pollBrief) && b.Snooze() {
+		if err := s.a.check("ring wait"); err != nil {
+			return err
+		}
 		if err := try(); err != retry {
 			s.spinFails = 0
 			return err
@@ -112,6 +116,9 @@ func (s *side) await(ctx context.Context, try func() error, retry error) error {
 	if probe {
 		for end := time.Now().Add(probeSpin); time.Now().Before(end); {
 			runtime.Gosched()
+			if err := s.a.check("ring wait"); err != nil {
+				return err
+			}
 			if err := try(); err != retry {
 				s.spinFails = 0
 				return err
@@ -123,6 +130,9 @@ func (s *side) await(ctx context.Context, try func() error, retry error) error {
 		// Let the peer run if it shares our CPU (a Gosched would only
 		// let goroutines of this process run), then look once more.
 		osYield()
+		if err := s.a.check("ring wait"); err != nil {
+			return err
+		}
 		if err := try(); err != retry {
 			return err
 		}
@@ -148,9 +158,19 @@ const (
 // try succeeds or fails otherwise, the context ends or the peer is gone.
 func (s *side) sleep(ctx context.Context, try func() error, retry error) error {
 	wake := s.wake
-	defer s.flags.And(^flagWaiting)
+	defer func() {
+		if !s.a.closed.Load() {
+			s.flags.And(^flagWaiting)
+		}
+	}()
 	checkAlive := false
 	for {
+		// Closing the arena unmaps the words: a sleeper notices within
+		// a slice and stops touching them. (Close must not race with
+		// the ring's other operations; this covers the one that waits.)
+		if err := s.a.check("ring wait"); err != nil {
+			return err
+		}
 		seq := wake.Load()
 		s.flags.Or(flagWaiting)
 		if err := try(); err != retry {
