@@ -65,9 +65,10 @@ func Create(name string, size int, opt Options) (*Arena, error) {
 }
 
 // Open maps the shared arena named name, created by Create in this or
-// another process. It validates the header before trusting any of it: a
-// file that is truncated, corrupted, not an arena or of another layout
-// version is an error (ErrCorrupt, ErrVersion), never a crash.
+// another process of the same user (a file of another user is refused,
+// matching fs.ErrPermission). It validates the header before trusting any
+// of it: a file that is truncated, corrupted, not an arena or of another
+// layout version is an error (ErrCorrupt, ErrVersion), never a crash.
 func Open(name string, opt Options) (*Arena, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
@@ -81,13 +82,27 @@ func Open(name string, opt Options) (*Arena, error) {
 		return nil, fmt.Errorf("shm: open %s: %w", path, err)
 	}
 	f := os.NewFile(uintptr(fd), path)
-	a, err := openOn(f, opt)
+	a, err := openOwn(f, opt)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%w (open %s)", err, path)
 	}
 	a.name = name
 	return a, nil
+}
+
+// openOwn is openOn for a file found by name in a directory every user
+// can write to: it must belong to this user, as one from Create does, or
+// another user could hand us memory they can still truncate under us.
+func openOwn(f *os.File, opt Options) (*Arena, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return nil, fmt.Errorf("shm: stat %s: %w", f.Name(), err)
+	}
+	if uid := os.Geteuid(); int(st.Uid) != uid {
+		return nil, fmt.Errorf("shm: %s belongs to user %d, not %d: %w", f.Name(), st.Uid, uid, fs.ErrPermission)
+	}
+	return openOn(f, opt)
 }
 
 // OpenFile maps the shared arena behind f: a memfd from CreateMemfd that

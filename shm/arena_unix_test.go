@@ -44,3 +44,17 @@ func TestLockRefused(t *testing.T) {
 		t.Fatalf("a failed Create left its file behind: %v", err)
 	}
 }
+
+func TestOpenRefusesAnotherUsersFile(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a file away")
+	}
+	name := uniqueName(t)
+	a, err := Create(name, 4096, Options{})
+	must(t, "Create", err)
+	defer a.Close()
+	defer Remove(name)
+	must(t, "chown", os.Chown(filepath.Join(shmDir(), name), 12345, 12345))
+	_, err = Open(name, Options{})
+	wantErr(t, "Open of another user's arena", err, fs.ErrPermission)
+}

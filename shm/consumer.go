@@ -28,7 +28,7 @@ func (r *Ring) Consumer() (*Consumer, error) {
 		return nil, err
 	}
 	h := r.h
-	c := &Consumer{r: r, s: side{
+	c := &Consumer{r: r, s: side{a: r.a,
 		flags: &h.consFlags, pid: &h.consPid, wake: &h.consWake,
 		peerFlags: &h.prodFlags, peerPid: &h.prodPid, peerWake: &h.prodWake,
 	}}
@@ -113,8 +113,8 @@ func (c *Consumer) Advance() error {
 	}
 	c.head += c.peeked
 	c.peeked = 0
-	// Hands the bytes back: a sequentially consistent store, ordered
-	// before the load of the producer's flags (see side.await).
+	// Hands the bytes back: a sequentially consistent store, so that the
+	// load of the producer's flags below cannot pass it (see side.await).
 	c.r.h.head.Store(c.head)
 	if f := c.r.h.prodFlags.Load(); f&flagWaiting != 0 {
 		c.s.wakePeer(f)

@@ -190,7 +190,14 @@ func TestRingConsumerKilled(t *testing.T) {
 	// blocks, and so does the parent, on a full down ring. Then the child
 	// is killed.
 	cmd := startChild(t, a, "echo", 1<<62)
-	kill := time.AfterFunc(50*time.Millisecond, func() { cmd.Process.Kill() })
+	// Kill it only once it has attached: a producer waits for a consumer
+	// that has not attached yet, however long it takes to start.
+	for deadline := time.Now().Add(time.Minute); down.h.consPid.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the child never attached")
+		}
+	}
+	kill := time.AfterFunc(20*time.Millisecond, func() { cmd.Process.Kill() })
 	defer kill.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

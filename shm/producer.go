@@ -27,7 +27,7 @@ func (r *Ring) Producer() (*Producer, error) {
 		return nil, err
 	}
 	h := r.h
-	p := &Producer{r: r, s: side{
+	p := &Producer{r: r, s: side{a: r.a,
 		flags: &h.prodFlags, pid: &h.prodPid, wake: &h.prodWake,
 		peerFlags: &h.consFlags, peerPid: &h.consPid, peerWake: &h.consWake,
 	}}
@@ -140,8 +140,9 @@ func (p *Producer) Commit() error {
 	p.tail += p.pending
 	p.pending = 0
 	// The publication: a sequentially consistent store, so that the
-	// load of the consumer's flags below cannot be ordered before it
-	// (see side.await).
+	// load of the consumer's flags below cannot pass it (see side.await).
+	// (A plain release store with a cross-process membarrier in the
+	// sleeper was measured: no faster streaming, slower round trips.)
 	p.r.h.tail.Store(p.tail)
 	if f := p.r.h.consFlags.Load(); f != 0 {
 		p.s.wakePeer(f)

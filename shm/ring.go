@@ -87,6 +87,15 @@ func (h *ringHeader) checksum() uint32 {
 // tied to the record's position) and every index it reads, so a corrupt
 // or hostile peer causes ErrCorrupt, never an out-of-bounds access.
 //
+// A side that waits (Reserve, Push, Peek, Pop) spins briefly, then sleeps
+// on a futex until the other side wakes it; while it sleeps it checks every
+// 10ms that its context has not ended and that the other side's
+// process is alive (by the pid recorded when it attached: both processes
+// must share a pid namespace, and a pid recycled by the system before the
+// check hides the death until the new process exits). A peer that has not
+// attached yet is waited for. The non-blocking forms (TryPush, TryPop, …)
+// never check liveness: to them a dead peer looks idle.
+//
 // Records are length-prefixed and padded to 8 bytes, and never straddle
 // the end of the data: a record that does not fit before the end is
 // preceded by a wrap marker, and starts again at the beginning, so that

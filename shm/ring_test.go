@@ -265,6 +265,20 @@ func TestRingAfterArenaClose(t *testing.T) {
 	wantErr(t, "OpenRing", err, ErrClosed)
 }
 
+// Closing the arena ends a wait: the sleeper notices within a slice and
+// returns ErrClosed without touching the unmapped ring.
+func TestRingWaitEndsWithArenaClose(t *testing.T) {
+	r, _, c := newRing(t, 256)
+	done := make(chan error)
+	go func() {
+		_, err := c.Pop(context.Background(), nil)
+		done <- err
+	}()
+	time.Sleep(30 * time.Millisecond) // asleep by now, or about to be
+	must(t, "Close", r.a.Close())
+	wantErr(t, "Pop across the arena's Close", <-done, ErrClosed)
+}
+
 func TestNewRingBadCapacity(t *testing.T) {
 	a := newArena(t, 1<<16)
 	for _, n := range []int{0, 100, 128, 1000, MaxRingCapacity * 2} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +18,7 @@ const ringWaitSlice = 10 * time.Millisecond
 
 // side is one end's view of its own state words and its peer's.
 type side struct {
+	a                            *Arena         // where the words live
 	flags, pid, wake             *atomic.Uint32 // ours
 	peerFlags, peerPid, peerWake *atomic.Uint32 // the peer's
 
@@ -96,17 +98,31 @@ func (s *side) await(ctx context.Context, try func() error, retry error) error {
 	// Spin in full unless recent spins kept ending in sleep anyway: then
 	// the peer is not running (the machine has fewer free CPUs than
 	// spinners), and spinning only takes the CPU it needs. Every
-	// spinProbe-th wait spins in full again, to notice when that changes.
-	polls := pollSpin
-	if s.spinFails >= spinGiveUp && s.waits%spinProbe != 0 {
-		polls = pollBrief
-	}
+	// spinProbe-th wait then spins for longer than a sleeping peer takes
+	// to wake up and answer, to notice when CPUs are free again.
+	brief := s.spinFails >= spinGiveUp
+	probe := brief && s.waits%spinProbe == 0
 	s.waits++
 	var b park.Backoff
-	for b.Polls() < polls && b.Snooze() {
+	for (!brief || probe || b.Polls() < pollBrief) && b.Snooze() {
+		if err := s.a.check("ring wait"); err != nil {
+			return err
+		}
 		if err := try(); err != retry {
 			s.spinFails = 0
 			return err
+		}
+	}
+	if probe {
+		for end := time.Now().Add(probeSpin); time.Now().Before(end); {
+			runtime.Gosched()
+			if err := s.a.check("ring wait"); err != nil {
+				return err
+			}
+			if err := try(); err != retry {
+				s.spinFails = 0
+				return err
+			}
 		}
 	}
 	s.spinFails = min(s.spinFails+1, spinGiveUp)
@@ -114,6 +130,9 @@ func (s *side) await(ctx context.Context, try func() error, retry error) error {
 		// Let the peer run if it shares our CPU (a Gosched would only
 		// let goroutines of this process run), then look once more.
 		osYield()
+		if err := s.a.check("ring wait"); err != nil {
+			return err
+		}
 		if err := try(); err != retry {
 			return err
 		}
@@ -123,24 +142,35 @@ func (s *side) await(ctx context.Context, try func() error, retry error) error {
 	}
 }
 
-// How a side spins before it sleeps: pollSpin polls of park's Backoff (a
-// few microseconds of pauses and yields), or only pollBrief after
-// spinGiveUp waits in a row in which spinning did not help; every
-// spinProbe-th wait spins in full regardless.
+// How a side spins before it sleeps: through park's Backoff (a few
+// microseconds of pauses and yields), or only pollBrief polls after
+// spinGiveUp waits in a row in which spinning did not help. Every
+// spinProbe-th of those brief waits probes instead: it spins for
+// probeSpin, longer than a sleeping peer takes to be woken and answer.
 const (
-	pollSpin   = 1 << 30 // until Backoff says park
 	pollBrief  = 8
 	spinGiveUp = 4
 	spinProbe  = 16
+	probeSpin  = 30 * time.Microsecond
 )
 
 // sleep is await's slow path: announce, recheck, sleep, in slices, until
 // try succeeds or fails otherwise, the context ends or the peer is gone.
 func (s *side) sleep(ctx context.Context, try func() error, retry error) error {
 	wake := s.wake
-	defer s.flags.And(^flagWaiting)
+	defer func() {
+		if !s.a.closed.Load() {
+			s.flags.And(^flagWaiting)
+		}
+	}()
 	checkAlive := false
 	for {
+		// Closing the arena unmaps the words: a sleeper notices within
+		// a slice and stops touching them. (Close must not race with
+		// the ring's other operations; this covers the one that waits.)
+		if err := s.a.check("ring wait"); err != nil {
+			return err
+		}
 		seq := wake.Load()
 		s.flags.Or(flagWaiting)
 		if err := try(); err != retry {
@@ -158,8 +188,8 @@ func (s *side) sleep(ctx context.Context, try func() error, retry error) error {
 		}
 		start := time.Now()
 		futexSleep(wake, seq, d)
-		// Woken early: the peer did something, try again (and spin
-		// again first, it may be streaming).
+		// Woken early (or the word had moved on): the peer did
+		// something; look again.
 		if time.Since(start) < d {
 			return retry
 		}
