@@ -19,8 +19,9 @@
 // Sources: FromSlice, FromSeq, FromChan, Generate (a function that
 // emits), FromRing. Stages: Map, Filter, FlatMap and their ordered forms,
 // Tap, Batch and Unbatch, Fold, Process (a stage with state of its own),
-// Merge (fan-in) and Tee (fan-out). Sinks: All (an iter.Seq2 of items and
-// the error), Collect, ForEach, Reduce, ToRing.
+// Merge (fan-in), Tee (fan-out by copy) and Partition (fan-out by key).
+// Sinks: All (an iter.Seq2 of items and the error), Collect, ForEach,
+// Reduce, ToRing.
 //
 // # Concurrency and order
 //
@@ -31,7 +32,7 @@
 // OrderedFlatMap) instead emit results in input order, holding finished
 // batches until those before them are out, within a bounded window
 // (Options.Window). Every stream has exactly one consumer; Tee copies one
-// into several, Merge joins several into one.
+// into several, Partition splits one by key, Merge joins several into one.
 //
 // # How it runs
 //

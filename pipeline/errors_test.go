@@ -158,6 +158,9 @@ func TestReused(t *testing.T) {
 	if tee := Tee(late, "t", 2); tee != nil {
 		t.Fatal("Tee on a pipeline that ran")
 	}
+	if parts := Partition(late, "t", 2, func(int) int { return 0 }); parts != nil {
+		t.Fatal("Partition on a pipeline that ran")
+	}
 	if _, err := Collect(context.Background(), Merge("late-merge", late)); !errors.Is(err, ErrReused) {
 		t.Fatalf("late merge: %v", err)
 	}
