@@ -36,25 +36,32 @@
 //
 // # How it runs
 //
-// A stage runs on goroutines of its own, reading its input queue a batch at
-// a time (Options.Batch items) and handing its output on a batch at a
-// time: one synchronisation per batch, no allocation per item. The queue
-// between two stages is an SPSC ring where one goroutine feeds one, an
-// MPMC ring otherwise. A parallel stage whose concurrency equals that of
-// the stage before it is fused into it by default: it runs on that stage's
-// workers, called directly on each batch, so the hand-off through a shared
-// queue disappears // (Options.NoFusion turns this off). With a Scheduler (Options.Scheduler),
-// the per-batch work of parallel Map, Filter, FlatMap, Tap and Unbatch
-// stages runs as tasks on its CPU workers, while the hand-offs stay on
-// goroutines of the pipeline, so that no CPU worker ever waits on a queue.
+// Items move a batch at a time (up to Options.Batch): one synchronisation
+// per batch, no allocation per item. A stage of concurrency 1 runs on a
+// goroutine of its own, reading its input queue and handing its output on;
+// the queue between two such stages is an SPSC ring, and a chain of them
+// is a pipeline across cores. A parallel stateless stage (Map, Filter,
+// FlatMap, Tap, Unbatch with n > 1, ordered or not) runs in a batch group:
+// a dealer fills batches from the input queue and numbers them, n workers
+// run the stage's function over whole batches, and a collector hands the
+// results on (in input order, for the ordered forms); batches move between
+// them by pointer. Parallel stages of equal concurrency that follow each
+// other are fused by default: one group runs them all, each batch passing
+// through every stage on the same worker, so the hand-offs between them
+// disappear (Options.NoFusion turns this off). Parallel stages with state
+// of their own (Process, Fold, Batch with n > 1) run n goroutines that
+// share an MPMC input queue. With a Scheduler (Options.Scheduler) the
+// workers of batch groups are tasks on its CPU workers, while the dealers
+// and collectors stay on goroutines of the pipeline, so that no CPU worker
+// ever waits on a queue.
 //
 // # Memory
 //
 // Every queue is bounded, so whatever the input size (an endless Generate
 // included) the items in flight are bounded: at most Options.Capacity per
-// queue, plus one batch per worker being worked on and one being handed
-// on, plus Options.Window batches per ordered stage. A slow consumer slows
-// every stage before it (backpressure); Stats shows where time goes.
+// queue, plus a batch or two per worker being worked on and handed on,
+// plus Options.Window batches per batch group. A slow consumer slows every
+// stage before it (backpressure); Stats shows where time goes.
 //
 // # Errors and cancellation
 //

@@ -37,13 +37,12 @@ type Options struct {
 	// The stages' hand-offs still run on goroutines of the pipeline, so no
 	// CPU worker ever waits on a queue.
 	Scheduler *sched.Scheduler
-	// NoFusion keeps every stage on goroutines of its own. By default a
-	// parallel stage whose concurrency equals that of the stage before it
-	// runs on that stage's goroutines, called directly on each batch,
-	// saving a hand-off through a shared queue (as stream processors chain
-	// operators). Stages of concurrency 1 always run on a goroutine of
-	// their own: a chain of them is a pipeline across cores, which was
-	// measured to beat running the chain on one goroutine (docs/perf.md).
+	// NoFusion keeps every stage apart. By default a parallel stage whose
+	// concurrency equals that of the stage before it runs on that stage's
+	// workers, called directly on each batch, saving a hand-off (as stream
+	// processors chain operators). Stages of concurrency 1 are never fused:
+	// a chain of them runs as a pipeline across cores, which measured as
+	// fast as one goroutine running the whole chain (docs/perf.md).
 	NoFusion bool
 }
 
