@@ -42,20 +42,15 @@ func init() {
 func map3Scenario(workers int) *Scenario {
 	impls := []Impl{
 		{Name: "weft.pipeline", Run: func(n int, _ *Recorder) { map3Weft(n, workers, false) }},
+		{Name: "weft.pipeline-nofusion", Run: func(n int, _ *Recorder) { map3Weft(n, workers, true) }},
 	}
-	if workers > 1 {
-		// Parallel stages are fused by default; this is them apart.
-		impls = append(impls, Impl{Name: "weft.pipeline-nofusion", Run: func(n int, _ *Recorder) { map3Weft(n, workers, true) }})
-	} else {
-		// Stages of concurrency 1 are never fused; this is what fusing
-		// them would do: one goroutine running the three functions.
+	if workers == 1 {
 		impls = append(impls, Impl{Name: "weft.one-stage", Run: map3Composed})
 	}
-	impls = append(impls, Impl{Name: "chan", Peer: true, Run: func(n int, _ *Recorder) { map3Chan(n, workers) }})
 	return &Scenario{
 		Suite: "pipeline", Name: fmt.Sprintf("map3-c%d", workers),
 		Doc:   fmt.Sprintf("one 8-byte item through a source, three map stages of concurrency %d and a sink", workers),
-		Impls: impls,
+		Impls: append(impls, Impl{Name: "chan", Peer: true, Run: func(n int, _ *Recorder) { map3Chan(n, workers) }}),
 	}
 }
 
@@ -105,7 +100,8 @@ func map3Weft(n, workers int, noFusion bool) {
 	checkTriple(sum, n)
 }
 
-// map3Composed runs the three functions as one stage.
+// map3Composed runs the three functions as one stage of concurrency 1:
+// what fusion can at best achieve.
 func map3Composed(n int, _ *Recorder) {
 	p, err := pipeline.New(pipeline.Options{Capacity: pipeCap})
 	if err != nil {

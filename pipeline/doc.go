@@ -38,22 +38,26 @@
 //
 // Items move a batch at a time (up to Options.Batch): one synchronisation
 // per batch, no allocation per item. A stage of concurrency 1 runs on a
-// goroutine of its own, reading its input queue and handing its output on;
-// the queue between two such stages is an SPSC ring, and a chain of them
-// is a pipeline across cores. A parallel stateless stage (Map, Filter,
-// FlatMap, Tap, Unbatch with n > 1, ordered or not) runs in a batch group:
-// a dealer fills batches from the input queue and numbers them, n workers
-// run the stage's function over whole batches, and a collector hands the
-// results on (in input order, for the ordered forms); batches move between
-// them by pointer. Parallel stages of equal concurrency that follow each
-// other are fused by default: one group runs them all, each batch passing
-// through every stage on the same worker, so the hand-offs between them
-// disappear (Options.NoFusion turns this off). Parallel stages with state
-// of their own (Process, Fold, Batch with n > 1) run n goroutines that
-// share an MPMC input queue. With a Scheduler (Options.Scheduler) the
-// workers of batch groups are tasks on its CPU workers, while the dealers
-// and collectors stay on goroutines of the pipeline, so that no CPU worker
-// ever waits on a queue.
+// goroutine of its own, reading its input queue and handing its output on
+// through an SPSC ring. A parallel stateless stage (Map, Filter, FlatMap,
+// Tap, Unbatch with n > 1, ordered or not) runs in a batch group: a dealer
+// fills batches from the input queue and numbers them, n workers run the
+// stage's function over whole batches, and the worker that completes a
+// batch hands on what is ready (in input order, for the ordered forms);
+// batches move between them by pointer. Parallel stages with state of
+// their own (Process, Fold, Batch with n > 1) run n goroutines sharing an
+// MPMC input queue.
+//
+// Stages of equal concurrency that follow each other are fused by default:
+// consecutive stages of concurrency 1 run on one goroutine, and a batch
+// group runs all the parallel stages that follow its first, each batch
+// passing through every stage on the same worker, so the hand-offs between
+// them disappear (Options.NoFusion turns this off). Sources keep their
+// goroutine to themselves.
+//
+// With a Scheduler (Options.Scheduler) the workers of batch groups are
+// tasks on its CPU workers, while dealing and handing on stay on goroutines
+// of the pipeline, so that no CPU worker ever waits on a queue.
 //
 // # Memory
 //

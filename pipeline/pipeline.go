@@ -37,12 +37,12 @@ type Options struct {
 	// The stages' hand-offs still run on goroutines of the pipeline, so no
 	// CPU worker ever waits on a queue.
 	Scheduler *sched.Scheduler
-	// NoFusion keeps every stage apart. By default a parallel stage whose
+	// NoFusion keeps every stage apart. By default a stage whose
 	// concurrency equals that of the stage before it runs on that stage's
 	// workers, called directly on each batch, saving a hand-off (as stream
-	// processors chain operators). Stages of concurrency 1 are never fused:
-	// a chain of them runs as a pipeline across cores, which measured as
-	// fast as one goroutine running the whole chain (docs/perf.md).
+	// processors chain operators). Sources are never fused into: they
+	// keep their goroutine, producing while the stages work. See
+	// docs/perf.md for what fusion saves.
 	NoFusion bool
 }
 

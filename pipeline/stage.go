@@ -46,7 +46,7 @@ func stage[I, O any](in *Stream[I], name string, n int, sp spec[I, O]) *Stream[O
 	}
 	out := newStream[O](nd, nd.workers, true)
 	nd.plan = func() {
-		if !sp.timed && !p.opt.NoFusion && nd.workers > 1 && in.fusable && in.producers == nd.workers {
+		if !sp.timed && !p.opt.NoFusion && in.fusable && in.producers == nd.workers {
 			nd.fused = true
 			in.attach = func(up *worker) emitter[I] {
 				w := nd.worker(up.r, up.idx)
