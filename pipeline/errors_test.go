@@ -193,3 +193,11 @@ func TestSchedulerClosed(t *testing.T) {
 		t.Fatalf("err = %v, want sched.ErrClosed in stage m", err)
 	}
 }
+
+// TestErrorStrings: errors read as what happened, where.
+func TestErrorStrings(t *testing.T) {
+	err := error(&StageError{Stage: "parse", Err: &PanicError{Value: "oops"}})
+	if got, want := err.Error(), "pipeline: stage parse: panic: oops"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+}

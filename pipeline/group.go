@@ -90,7 +90,7 @@ func (h *xhead[I]) process(ctx context.Context) error { return h.chain.take(ctx,
 
 // group is a batch group: see above. The head stage (typed by the input)
 // sets deal and newBatch; the last stage fused in (typed by the output)
-// sets collect.
+// sets the output side (setOutput).
 type group struct {
 	p       *Pipeline
 	head    *node
@@ -117,9 +117,10 @@ type group struct {
 
 	// Ordered: slot seq&mask holds batch seq once it is complete. The
 	// worker stores it (a sequentially consistent store) and then notifies
-	// ready; the collector, to wait, prepares on ready and loads the slot
-	// again before parking, so one of the two sees the other (no lost
-	// wake-up). At most window batches are in flight and there are at
+	// ready; the collector (on a scheduler), to wait, prepares on ready and
+	// loads the slot again before parking, so one of the two sees the
+	// other (no lost wake-up). Without a scheduler nobody parks on ready:
+	// completers drain (see drain). At most window batches are in flight and there are at
 	// least window slots, so the slot is free when a batch lands: the
 	// emitter cleared it before returning the batch window numbers earlier
 	// to the free queue.
@@ -219,7 +220,7 @@ func dealer[I any](g *group, in *edge[I]) func(r *runner) error {
 		for seq := uint64(0); ; seq++ {
 			b, err := g.free.TryPop()
 			if err == errEmpty {
-				// The window is full: wait for the collector.
+				// The window is full: wait for a batch to be emitted.
 				t := g.p.clock()
 				b, err = g.free.Pop(ctx)
 				addI(&w.st.waitOut, g.p.clock()-t)

@@ -17,20 +17,18 @@ type node struct {
 	name    string
 	workers int
 
-	// lanes are the stage's counters, one per worker, each written by the
-	// goroutine running that worker and read by Stats.
+	// lanes are the stage's counters: one per worker goroutine, or, in a
+	// batch group, lane 0 for the dealer, 1 for the emitter and one per
+	// batch. Each is written by one goroutine at a time and read by Stats.
 	lanes []lane
-	// extra, if set, adds counters kept elsewhere (per batch of an
-	// ordered stage) to a snapshot.
-	extra func(*StageStats)
 
-	// Set when the run starts.
+	// Set when the run starts (by plan), before any stage goroutine.
 	// ctx is the run's context with the pprof label stage=name: the
 	// goroutines' labels, and the context the stage's functions receive
 	// (so pprof.Label(ctx, "stage") names the stage).
 	ctx   context.Context
-	fused bool // runs on the goroutines of the stage before it
-	queue func() (n, capacity int)
+	fused bool                     // runs on the goroutines of the stage before it
+	queue func() (n, capacity int) // the input queue's depth, for Stats
 
 	// plan decides how the stage's input is handed to it (a queue, or
 	// fusion into the producer); start launches its goroutines. Both are
@@ -40,9 +38,10 @@ type node struct {
 	start func()
 }
 
-// lane is one worker's counters. Only that worker's goroutine writes them
-// (plain load-add-store, no locked instruction); Stats reads them at any
-// time. The padding keeps workers of one stage off each other's lines.
+// lane is one worker's counters. One goroutine at a time writes them
+// (plain load-add-store, no locked instruction; a Tee's or Partition's
+// shared lane uses atomic adds); Stats reads them at any time. The padding
+// keeps workers of one stage off each other's lines.
 type lane struct {
 	in, out atomic.Uint64
 	busy    atomic.Int64 // ns running the stage's own code
