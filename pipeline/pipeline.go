@@ -35,7 +35,10 @@ type Options struct {
 	// up to Window tasks in flight per group of stages, run by as many
 	// workers as the scheduler has. Their functions must then not block.
 	// The stages' hand-offs still run on goroutines of the pipeline, so no
-	// CPU worker ever waits on a queue.
+	// CPU worker ever waits on a queue. The scheduler must outlive the
+	// run: once it is closed, the stage fails with sched.ErrClosed, and a
+	// Shutdown whose deadline drops the run's queued tasks leaves the run
+	// waiting for them.
 	Scheduler *sched.Scheduler
 	// NoFusion keeps every stage apart. By default a stage whose
 	// concurrency equals that of the stage before it runs on that stage's
