@@ -60,6 +60,10 @@ func addI(a *atomic.Int64, d int64) { a.Store(a.Load() + d) }
 type runner struct {
 	cur   *node
 	quiet bool // leave the goroutine's labels alone (a scheduler's worker)
+	// handoff is the instant a stage ended its stretch to call the stage
+	// after it, which starts its own stretch then instead of reading the
+	// clock again; zero when no such call is under way (see lend).
+	handoff int64
 }
 
 // enter makes n the stage the goroutine runs: for the panic report and
@@ -92,6 +96,10 @@ func (n *node) worker(r *runner, idx int) *worker {
 // per batch per stage.
 func (w *worker) resume() {
 	w.r.enter(w.n)
+	if t := w.r.handoff; t != 0 {
+		w.since, w.r.handoff = t, 0
+		return
+	}
 	w.since = w.n.p.clock()
 }
 
@@ -102,6 +110,22 @@ func (w *worker) pause() {
 		w.since = 0
 	}
 }
+
+// lend ends a stretch of busy time just before the worker hands a batch to
+// the stage after it, whose resume then starts at the same instant: one
+// clock read serves both. The caller must call reclaim when the hand-off
+// returns, so that a later resume (after a wait, say) reads the clock.
+func (w *worker) lend() {
+	if w.since != 0 {
+		t := w.n.p.clock()
+		addI(&w.st.busy, t-w.since)
+		w.since = 0
+		w.r.handoff = t
+	}
+}
+
+// reclaim ends a hand-off begun by lend.
+func (w *worker) reclaim() { w.r.handoff = 0 }
 
 // fail wraps an error of the stage's function with the stage's name.
 func (w *worker) fail(err error) error { return stageErr(w.n.name, err) }

@@ -355,9 +355,11 @@ func (t *tapOp[T]) put(_ context.Context, in []T) error {
 			return t.w.fail(err)
 		}
 	}
-	t.w.pause()
 	addU(&t.w.st.out, len(in))
-	return t.next.put(ctx, in)
+	t.w.lend()
+	err := t.next.put(ctx, in)
+	t.w.reclaim()
+	return err
 }
 
 func (t *tapOp[T]) end(ctx context.Context) error { return t.next.end(ctx) }

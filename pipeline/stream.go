@@ -182,13 +182,16 @@ func (o *out[T]) flush(ctx context.Context, more bool) error {
 	if len(o.buf) == 0 && more {
 		return nil
 	}
-	o.w.pause()
 	err := ctx.Err() // a stopped run stops its producers, even with room ahead
 	if len(o.buf) > 0 && err == nil {
 		addU(&o.w.st.out, len(o.buf))
+		o.w.lend()
 		err = o.next.put(ctx, o.buf)
+		o.w.reclaim()
 		clear(o.buf)
 		o.buf = o.buf[:0]
+	} else {
+		o.w.pause()
 	}
 	if more {
 		o.w.resume()
