@@ -70,7 +70,8 @@ func FromSlice[T any](p *Pipeline, name string, xs []T) *Stream[T] {
 }
 
 // FromSeq is a source that emits what seq yields, until it ends or the
-// pipeline stops (the iteration is then broken off).
+// pipeline stops (the iteration is then broken off, at the next item it
+// yields: a sequence that blocks holds up the end of the run).
 func FromSeq[T any](p *Pipeline, name string, seq iter.Seq[T]) *Stream[T] {
 	return source(p, "seq", name, seq != nil, func(ctx context.Context, w *worker, next emitter[T]) error {
 		o := newOut(w, next)
