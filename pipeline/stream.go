@@ -23,6 +23,11 @@ type Stream[T any] struct {
 	// stage of equal concurrency may run on.
 	producers int
 	fusable   bool
+	// chain is the run of stages of concurrency 1 that could share the
+	// producers' goroutine, and pos the producer's place in it (see
+	// chainOf).
+	chain *chain
+	pos   int
 
 	// Planned when the run starts, before any stage goroutine: either
 	// attach is set (the consumer runs on the producers' goroutines, or
