@@ -106,6 +106,10 @@ type teeOp[T any] struct {
 }
 
 func (t *teeOp[T]) put(ctx context.Context, items []T) error {
+	// A stage fused after an output must read the clock itself: the
+	// instant lent by the stage before the tee is stale once an output
+	// ahead of it has run (or waited).
+	t.w.reclaim()
 	t.w.st.in.Add(uint64(len(items)))
 	for _, o := range t.outs {
 		if err := o.put(ctx, items); err != nil {
@@ -177,6 +181,7 @@ type partitionOp[T any] struct {
 }
 
 func (t *partitionOp[T]) put(ctx context.Context, items []T) error {
+	t.w.reclaim() // as in teeOp.put
 	t.w.st.in.Add(uint64(len(items)))
 	k := len(t.outs)
 	for _, v := range items {
