@@ -19,7 +19,7 @@ func init() {
 		map3Scenario(2),
 		&Scenario{
 			Suite: "pipeline", Name: "ordered-scaling",
-			Doc: "one item of ~100 ns of work through an ordered parallel map (source and sink on their own goroutines)",
+			Doc: "one item of ~100 ns of work through an ordered parallel map, against a loop calling the same function",
 			Impls: []Impl{
 				{Name: "weft.OrderedMap-2", Run: orderedWork(2, false)},
 				{Name: "weft.OrderedMap-1", Run: orderedWork(1, false)},
@@ -40,14 +40,17 @@ func init() {
 }
 
 func map3Scenario(workers int) *Scenario {
+	impls := []Impl{
+		{Name: "weft.pipeline", Run: func(n int, _ *Recorder) { map3Weft(n, workers, false) }},
+		{Name: "weft.pipeline-nofusion", Run: func(n int, _ *Recorder) { map3Weft(n, workers, true) }},
+	}
+	if workers == 1 {
+		impls = append(impls, Impl{Name: "weft.one-stage", Run: map3Composed})
+	}
 	return &Scenario{
 		Suite: "pipeline", Name: fmt.Sprintf("map3-c%d", workers),
-		Doc: fmt.Sprintf("one 8-byte item through a source, three map stages of concurrency %d and a sink", workers),
-		Impls: []Impl{
-			{Name: "weft.pipeline", Run: func(n int, _ *Recorder) { map3Weft(n, workers, false) }},
-			{Name: "weft.pipeline-nofusion", Run: func(n int, _ *Recorder) { map3Weft(n, workers, true) }},
-			{Name: "chan", Peer: true, Run: func(n int, _ *Recorder) { map3Chan(n, workers) }},
-		},
+		Doc:   fmt.Sprintf("one 8-byte item through a source, three map stages of concurrency %d and a sink", workers),
+		Impls: append(impls, Impl{Name: "chan", Peer: true, Run: func(n int, _ *Recorder) { map3Chan(n, workers) }}),
 	}
 }
 
@@ -91,6 +94,27 @@ func map3Weft(n, workers int, noFusion bool) {
 	b := pipeline.Map(a, "b", workers, mapB)
 	c := pipeline.Map(b, "c", workers, mapC)
 	sum, err := pipeline.Reduce(context.Background(), c, 0, sumSink)
+	if err != nil {
+		panic(err)
+	}
+	checkTriple(sum, n)
+}
+
+// map3Composed runs the three functions as one stage of concurrency 1:
+// what fusion can at best achieve.
+func map3Composed(n int, _ *Recorder) {
+	p, err := pipeline.New(pipeline.Options{Capacity: pipeCap})
+	if err != nil {
+		panic(err)
+	}
+	fns := []func(context.Context, uint64) (uint64, error){mapA, mapB, mapC}
+	abc := pipeline.Map(counting(p, n), "abc", 1, func(ctx context.Context, v uint64) (uint64, error) {
+		for _, f := range fns {
+			v, _ = f(ctx, v)
+		}
+		return v, nil
+	})
+	sum, err := pipeline.Reduce(context.Background(), abc, 0, sumSink)
 	if err != nil {
 		panic(err)
 	}
@@ -183,10 +207,15 @@ func orderedWork(workers int, onSched bool) func(n int, _ *Recorder) {
 	}
 }
 
+// workFunc is itemWork called through a func value, as a pipeline calls
+// its stage functions: one item at a time, so that the CPU cannot overlap
+// the work of consecutive items as it can in an inlined loop.
+var workFunc = itemWork
+
 func sequentialWork(n int, _ *Recorder) {
 	var sink uint64
 	for i := range uint64(n) {
-		sink += itemWork(i)
+		sink += workFunc(i)
 	}
 	if sink == 1 {
 		panic("unreachable") // the check keeps the loop from being removed

@@ -33,6 +33,10 @@ func TestAllocsSteadyState(t *testing.T) {
 			one := func(_ context.Context, v uint64, emit func(uint64) error) error { return emit(v) }
 			return Tap(FlatMap(in, "a", 1, one), "b", 1, func(context.Context, uint64) error { return nil })
 		},
+		"partition-merge": func(p *Pipeline, in *Stream[uint64]) *Stream[uint64] {
+			ps := Partition(in, "part", 2, func(v uint64) int { return int(v) })
+			return Merge("m", Map(ps[0], "a", 1, inc), Map(ps[1], "b", 1, inc))
+		},
 		"tee-merge": func(p *Pipeline, in *Stream[uint64]) *Stream[uint64] {
 			ts := Tee(in, "t", 2)
 			odd := func(_ context.Context, v uint64) (bool, error) { return v%2 == 1, nil }

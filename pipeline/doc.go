@@ -19,8 +19,9 @@
 // Sources: FromSlice, FromSeq, FromChan, Generate (a function that
 // emits), FromRing. Stages: Map, Filter, FlatMap and their ordered forms,
 // Tap, Batch and Unbatch, Fold, Process (a stage with state of its own),
-// Merge (fan-in) and Tee (fan-out). Sinks: All (an iter.Seq2 of items and
-// the error), Collect, ForEach, Reduce, ToRing.
+// Merge (fan-in), Tee (fan-out by copy) and Partition (fan-out by key).
+// Sinks: All (an iter.Seq2 of items and the error), Collect, ForEach,
+// Reduce, ToRing.
 //
 // # Concurrency and order
 //
@@ -31,29 +32,40 @@
 // OrderedFlatMap) instead emit results in input order, holding finished
 // batches until those before them are out, within a bounded window
 // (Options.Window). Every stream has exactly one consumer; Tee copies one
-// into several, Merge joins several into one.
+// into several, Partition splits one by key, Merge joins several into one.
 //
 // # How it runs
 //
-// A stage runs on goroutines of its own, reading its input queue a batch at
-// a time (Options.Batch items) and handing its output on a batch at a
-// time: one synchronisation per batch, no allocation per item. The queue
-// between two stages is an SPSC ring where one goroutine feeds one, an
-// MPMC ring otherwise. A parallel stage whose concurrency equals that of
-// the stage before it is fused into it by default: it runs on that stage's
-// workers, called directly on each batch, so the hand-off through a shared
-// queue disappears // (Options.NoFusion turns this off). With a Scheduler (Options.Scheduler),
-// the per-batch work of parallel Map, Filter, FlatMap, Tap and Unbatch
-// stages runs as tasks on its CPU workers, while the hand-offs stay on
-// goroutines of the pipeline, so that no CPU worker ever waits on a queue.
+// Items move a batch at a time (up to Options.Batch): one synchronisation
+// per batch, no allocation per item. A stage of concurrency 1 runs on a
+// goroutine of its own, reading its input queue and handing its output on
+// through an SPSC ring. A parallel stateless stage (Map, Filter, FlatMap,
+// Tap, Unbatch with n > 1, ordered or not) runs in a batch group: a dealer
+// fills batches from the input queue and numbers them, n workers run the
+// stage's function over whole batches, and the worker that completes a
+// batch hands on what is ready (in input order, for the ordered forms);
+// batches move between them by pointer. Parallel stages with state of
+// their own (Process, Fold, Batch with n > 1) run n goroutines sharing an
+// MPMC input queue.
+//
+// Stages of equal concurrency that follow each other are fused by default:
+// consecutive stages of concurrency 1 run on one goroutine, and a batch
+// group runs all the parallel stages that follow its first, each batch
+// passing through every stage on the same worker, so the hand-offs between
+// them disappear (Options.NoFusion turns this off). Sources keep their
+// goroutine to themselves.
+//
+// With a Scheduler (Options.Scheduler) the workers of batch groups are
+// tasks on its CPU workers, while dealing and handing on stay on goroutines
+// of the pipeline, so that no CPU worker ever waits on a queue.
 //
 // # Memory
 //
 // Every queue is bounded, so whatever the input size (an endless Generate
 // included) the items in flight are bounded: at most Options.Capacity per
-// queue, plus one batch per worker being worked on and one being handed
-// on, plus Options.Window batches per ordered stage. A slow consumer slows
-// every stage before it (backpressure); Stats shows where time goes.
+// queue, plus a batch or two per worker being worked on and handed on,
+// plus Options.Window batches per batch group. A slow consumer slows every
+// stage before it (backpressure); Stats shows where time goes.
 //
 // # Errors and cancellation
 //

@@ -158,6 +158,9 @@ func TestReused(t *testing.T) {
 	if tee := Tee(late, "t", 2); tee != nil {
 		t.Fatal("Tee on a pipeline that ran")
 	}
+	if parts := Partition(late, "t", 2, func(int) int { return 0 }); parts != nil {
+		t.Fatal("Partition on a pipeline that ran")
+	}
 	if _, err := Collect(context.Background(), Merge("late-merge", late)); !errors.Is(err, ErrReused) {
 		t.Fatalf("late merge: %v", err)
 	}
@@ -188,5 +191,13 @@ func TestSchedulerClosed(t *testing.T) {
 	var se *StageError
 	if !errors.Is(err, sched.ErrClosed) || !errors.As(err, &se) || se.Stage != "m" {
 		t.Fatalf("err = %v, want sched.ErrClosed in stage m", err)
+	}
+}
+
+// TestErrorStrings: errors read as what happened, where.
+func TestErrorStrings(t *testing.T) {
+	err := error(&StageError{Stage: "parse", Err: &PanicError{Value: "oops"}})
+	if got, want := err.Error(), "pipeline: stage parse: panic: oops"; got != want {
+		t.Errorf("%q, want %q", got, want)
 	}
 }

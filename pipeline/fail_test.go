@@ -25,10 +25,10 @@ func (h hookProcessor) Process(_ context.Context, v int, emit func(int) error) e
 
 func (h hookProcessor) Flush(context.Context, func(int) error) error { return nil }
 
-// chain builds a pipeline through stages of every kind, each calling hook
+// runChain builds a pipeline through stages of every kind, each calling hook
 // with its name and the item, and runs it with ForEach. Items are
 // 0..n-1; hook's error fails the stage.
-func chain(t *testing.T, c config, ctx context.Context, n int, hook func(stage string, v int) error) error {
+func runChain(t *testing.T, c config, ctx context.Context, n int, hook func(stage string, v int) error) error {
 	p := newPipeline(t, c)
 	src := Generate(p, "src", func(ctx context.Context, emit func(int) error) error {
 		for i := range n {
@@ -77,7 +77,7 @@ func TestFailEveryPosition(t *testing.T) {
 	for _, c := range configs {
 		for _, pos := range positions {
 			t.Run(c.name+"/"+pos, func(t *testing.T) {
-				err := chain(t, c, context.Background(), n, func(stage string, v int) error {
+				err := runChain(t, c, context.Background(), n, func(stage string, v int) error {
 					if stage == pos && v == at {
 						return fmt.Errorf("item %d: %w", v, errBoom)
 					}
@@ -105,7 +105,7 @@ func TestPanicEveryPosition(t *testing.T) {
 	for _, c := range configs {
 		for _, pos := range positions[:len(positions)-1] {
 			t.Run(c.name+"/"+pos, func(t *testing.T) {
-				err := chain(t, c, context.Background(), n, func(stage string, v int) error {
+				err := runChain(t, c, context.Background(), n, func(stage string, v int) error {
 					if stage == pos && v == at {
 						panic(fmt.Sprintf("%s: oops", pos))
 					}
@@ -148,7 +148,7 @@ func TestCancelEveryPosition(t *testing.T) {
 			t.Run(c.name+"/"+pos, func(t *testing.T) {
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
-				err := chain(t, c, ctx, n, func(stage string, v int) error {
+				err := runChain(t, c, ctx, n, func(stage string, v int) error {
 					if stage == pos && v == at {
 						cancel()
 					}

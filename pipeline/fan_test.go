@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -87,5 +89,71 @@ func TestMergeOfMerges(t *testing.T) {
 				t.Fatalf("sum %d count %d (from %v)", total, count, got)
 			}
 		})
+	}
+}
+
+// TestPartition spreads items by key over k streams, each in input order
+// and holding only its keys, and merges them back: every item once.
+func TestPartition(t *testing.T) {
+	n := scaled(100_000)
+	for _, c := range configs {
+		t.Run(c.name, func(t *testing.T) {
+			p := newPipeline(t, c)
+			parts := Partition(FromSlice(p, "src", ints(n)), "by-key", 3, func(v int) int { return v - 7 }) // negative keys too
+			var outs []*Stream[[]int]
+			for i, s := range parts {
+				// One worker per partition keeps its order; tag each
+				// item with its partition.
+				outs = append(outs, Map(s, fmt.Sprintf("tag%d", i), 1, func(_ context.Context, v int) ([]int, error) {
+					return []int{i, v}, nil
+				}))
+			}
+			last := []int{-1, -1, -1}
+			count := 0
+			err := ForEach(context.Background(), Merge("merge", outs...), func(iv []int) error {
+				i, v := iv[0], iv[1]
+				if want := ((v-7)%3 + 3) % 3; i != want {
+					return fmt.Errorf("item %d in partition %d, want %d", v, i, want)
+				}
+				if v <= last[i] {
+					return fmt.Errorf("partition %d: %d after %d", i, v, last[i])
+				}
+				last[i] = v
+				count++
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if count != n {
+				t.Fatalf("%d items, want %d", count, n)
+			}
+		})
+	}
+}
+
+// TestPartitionInvalid: no outputs, or no key, is ErrInvalid.
+func TestPartitionInvalid(t *testing.T) {
+	for _, k := range []int{0, 2} {
+		p := mustNew(t, Options{})
+		var key func(int) int
+		if k == 0 {
+			key = func(v int) int { return v }
+		}
+		outs := Partition(FromSlice(p, "src", ints(3)), "part", k, key)
+		var s *Stream[int]
+		if len(outs) > 0 {
+			s = Merge("m", outs...)
+		} else {
+			s = FromSlice(p, "other", ints(1))
+		}
+		_, err := Collect(context.Background(), s)
+		var se *StageError
+		if !errors.Is(err, ErrInvalid) || !errors.As(err, &se) || se.Stage != "part" {
+			t.Fatalf("k=%d: %v", k, err)
+		}
+	}
+	if Partition[int](nil, "p", 2, nil) != nil {
+		t.Fatal("Partition of a nil stream")
 	}
 }

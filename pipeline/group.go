@@ -14,25 +14,33 @@ import (
 // concurrency above 1) runs in a batch group, with the parallel stages of
 // equal concurrency that follow it fused in:
 //
-//	input queue → dealer → workers or scheduler tasks → collector → output
+//	input queue → dealer → workers (or scheduler tasks) → emitter → output
 //
 // The dealer takes a free batch, fills it from the input queue, numbers it
 // and hands it to a worker (a goroutine of the group popping the work
 // queue, or a task on the scheduler). The worker runs the group's stages
 // over the batch, one after the other, each on the whole batch, into the
 // batch's own output and completes it: into the reorder slot of its number
-// (an ordered group), or onto the done queue. The collector emits
-// completed batches (in number order when ordered) and returns them to the
-// free queue. Window batches exist, no more, so at most Window batches are
-// in flight and the reorder window is bounded; a slow batch holds back at
-// most Window-1 finished ones.
+// (an ordered group), or onto the done queue. Completed batches are then
+// emitted (in number order when ordered) and returned to the free queue.
+// Window batches exist, no more, so at most Window batches are in flight
+// and the reorder window is bounded; a slow batch holds back at most
+// Window-1 finished ones.
+//
+// Who emits: on a scheduler, whose workers must not block, a collector
+// goroutine waits for completed batches and emits them. Otherwise the
+// worker (or the dealer, for the end marker) that completes a batch emits
+// what is ready itself, holding the group's emitting flag: one emitter at a
+// time, so the output has a single producer. A completer that finds the
+// flag taken leaves its batch to the holder, who looks again after
+// letting the flag go (see drain): no completed batch is left behind.
 //
 // Batches move by pointer, so a hand-off costs one queue operation per
 // batch whatever the item type, and the workers never touch a shared
 // queue's slots per item. Ownership of a batch passes with each hand-off
 // (free queue → dealer → work queue or Submit → worker → slot or done
-// queue → collector → free queue); every hand-off is a queue operation or
-// an atomic store and load, which orders the previous owner's writes before
+// queue → emitter → free queue); every hand-off is a queue operation or an
+// atomic store and load, which orders the previous owner's writes before
 // the next owner's reads.
 
 // batchSink takes the items of one batch, in the per-batch form of a
@@ -82,7 +90,7 @@ func (h *xhead[I]) process(ctx context.Context) error { return h.chain.take(ctx,
 
 // group is a batch group: see above. The head stage (typed by the input)
 // sets deal and newBatch; the last stage fused in (typed by the output)
-// sets collect.
+// sets the output side (setOutput).
 type group struct {
 	p       *Pipeline
 	head    *node
@@ -91,22 +99,31 @@ type group struct {
 	ordered bool
 
 	deal     func(r *runner) error
-	collect  func(r *runner) error
 	newBatch func(b *xbatch)
+	// Set by the group's last stage, typed by the output: initOut makes
+	// the emitter (at start), emitReady emits what is ready without
+	// waiting for more, anyReady says whether something is, collect is
+	// the collector goroutine's loop (on a scheduler).
+	initOut   func()
+	emitReady func(ctx context.Context) (ended bool, err error)
+	anyReady  func() bool
+	collect   func(r *runner) error
+	emitting  atomic.Bool // held by the one goroutine emitting
 
 	batches []*xbatch
-	free    *ring.SPSC[*xbatch] // collector → dealer
+	free    *ring.SPSC[*xbatch] // emitter → dealer
 	work    *ring.MPMC[*xbatch] // dealer → worker goroutines; nil on a scheduler
-	done    *ring.MPMC[*xbatch] // unordered: workers → collector
+	done    *ring.MPMC[*xbatch] // unordered: workers → emitter
 
 	// Ordered: slot seq&mask holds batch seq once it is complete. The
 	// worker stores it (a sequentially consistent store) and then notifies
-	// ready; the collector, to wait, prepares on ready and loads the slot
-	// again before parking, so one of the two sees the other (no lost
-	// wake-up). At most window batches are in flight and there are at
+	// ready; the collector (on a scheduler), to wait, prepares on ready and
+	// loads the slot again before parking, so one of the two sees the
+	// other (no lost wake-up). Without a scheduler nobody parks on ready:
+	// completers drain (see drain). At most window batches are in flight and there are at
 	// least window slots, so the slot is free when a batch lands: the
-	// collector cleared it before returning the batch window numbers
-	// earlier to the free queue.
+	// emitter cleared it before returning the batch window numbers earlier
+	// to the free queue.
 	slots []atomic.Pointer[xbatch]
 	mask  uint64
 	ready park.Waiters
@@ -125,7 +142,7 @@ func planGroup[I, O any](in *Stream[I], out *Stream[O], n *node, sp spec[I, O]) 
 			return sp.xop(n.batchWorker(b), out.batchSink(b))
 		}
 		out.group = g
-		g.collect = collector(g, n, out)
+		setOutput(g, n, out)
 		return
 	}
 	e := in.makeEdge(1)
@@ -143,7 +160,7 @@ func planGroup[I, O any](in *Stream[I], out *Stream[O], n *node, sp spec[I, O]) 
 			chain: sp.xop(n.batchWorker(b), out.batchSink(b)),
 		}
 	}
-	g.collect = collector(g, n, out)
+	setOutput(g, n, out)
 	out.group = g
 	n.start = g.start
 }
@@ -182,8 +199,11 @@ func (g *group) start() {
 	} else {
 		g.done, _ = ring.NewMPMC[*xbatch](g.window)
 	}
+	g.initOut()
 	p.goStage(g.head, g.deal)
-	p.goStage(g.head, g.collect)
+	if p.opt.Scheduler != nil {
+		p.goStage(g.head, g.collect)
+	}
 	if g.work != nil {
 		for range g.workers {
 			p.goStage(g.head, g.serve)
@@ -200,7 +220,7 @@ func dealer[I any](g *group, in *edge[I]) func(r *runner) error {
 		for seq := uint64(0); ; seq++ {
 			b, err := g.free.TryPop()
 			if err == errEmpty {
-				// The window is full: wait for the collector.
+				// The window is full: wait for a batch to be emitted.
 				t := g.p.clock()
 				b, err = g.free.Pop(ctx)
 				addI(&w.st.waitOut, g.p.clock()-t)
@@ -213,10 +233,11 @@ func dealer[I any](g *group, in *edge[I]) func(r *runner) error {
 			if err == errClosed {
 				b.seq, b.last = seq, true
 				g.complete(b)
-				if g.work != nil {
-					g.work.Close()
+				if g.work == nil {
+					return nil // the collector takes it from here
 				}
-				return nil
+				g.work.Close()
+				return g.drain(ctx)
 			}
 			if err != nil {
 				return err
@@ -271,7 +292,28 @@ func (g *group) serve(*runner) error {
 		}
 		g.process(b)
 		g.complete(b)
+		if err := g.drain(g.p.ctx); err != nil {
+			return err
+		}
 	}
+}
+
+// drain emits what is ready, if no other goroutine is emitting. The
+// protocol: a completer stores its batch (complete), then tries to take
+// the flag; the holder, after letting the flag go, looks once more. Both
+// are sequentially consistent, so either the holder's second look sees
+// the completer's batch, or the completer's attempt comes after the flag
+// was let go and succeeds: a completed batch never waits for a completion
+// that will not come.
+func (g *group) drain(ctx context.Context) error {
+	for g.emitting.CompareAndSwap(false, true) {
+		ended, err := g.emitReady(ctx)
+		g.emitting.Store(false)
+		if err != nil || ended || !g.anyReady() {
+			return err
+		}
+	}
+	return nil
 }
 
 // process runs the group's stages over b, turning a panic into b's error
@@ -306,50 +348,125 @@ func (g *group) complete(b *xbatch) {
 	g.done.TryPush(b) // never full: it has room for every batch
 }
 
-// collector returns the loop of the group's collector, run as lane 1 of
-// the group's last stage n, which emits into out.
-func collector[O any](g *group, n *node, out *Stream[O]) func(r *runner) error {
-	return func(r *runner) error {
-		ctx := g.p.ctx
-		w := n.worker(r, 1)
-		next := out.emitter(w)
-		total := ^uint64(0) // batches dealt, once the end marker is in
-		for seq, collected := uint64(0), uint64(0); collected != total; {
-			var b *xbatch
-			var err error
-			if g.ordered {
-				b, err = g.waitSlot(ctx, w, seq)
-				if err == nil {
-					g.slots[seq&g.mask].Store(nil)
-					seq++
-				}
-			} else {
-				b, err = g.done.TryPop()
-				if err == errEmpty {
-					t := g.p.clock()
-					b, err = g.done.Pop(ctx)
-					addI(&w.st.waitIn, g.p.clock()-t)
-				}
-			}
-			if err != nil {
-				return err
-			}
-			if b.last {
-				total = b.seq
-				continue
-			}
-			if b.err != nil {
-				return b.err
-			}
-			if items := b.out.(*bucket[O]).items; len(items) > 0 {
-				if err := next.put(ctx, items); err != nil {
-					return err
-				}
-			}
-			collected++
-			g.free.TryPush(b) // never full: it has room for every batch
+// gout is the output side of a group, typed by its last stage n's
+// output: the emitter and the emitting state. Only the goroutine holding
+// the group's emitting flag (or the collector) uses it; seq is read by
+// anyReady without the flag, so it is atomic.
+type gout[O any] struct {
+	g         *group
+	n         *node
+	out       *Stream[O]
+	w         *worker // lane 1 of n: the emitter's counters
+	next      emitter[O]
+	seq       atomic.Uint64 // ordered: the next batch to emit
+	emitted   uint64        // batches emitted
+	total     uint64        // batches dealt, once the end marker is in; else ^0
+	collector runner
+}
+
+// setOutput makes n, typed by out, the group's last stage (so far: a stage
+// fused later takes over).
+func setOutput[O any](g *group, n *node, out *Stream[O]) {
+	o := &gout[O]{g: g, n: n, out: out, total: ^uint64(0)}
+	g.initOut = func() {
+		o.w = n.worker(&o.collector, 1)
+		o.next = out.emitter(o.w)
+	}
+	g.emitReady = o.emitReady
+	g.anyReady = o.anyReady
+	g.collect = o.collect
+}
+
+// ready takes the next completed batch, or nil if none is.
+func (o *gout[O]) ready() *xbatch {
+	g := o.g
+	if g.ordered {
+		seq := o.seq.Load()
+		slot := &g.slots[seq&g.mask]
+		b := slot.Load()
+		if b != nil {
+			slot.Store(nil)
+			o.seq.Store(seq + 1)
 		}
-		return next.end(ctx)
+		return b
+	}
+	b, err := g.done.TryPop()
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+func (o *gout[O]) anyReady() bool {
+	g := o.g
+	if g.ordered {
+		return g.slots[o.seq.Load()&g.mask].Load() != nil
+	}
+	return g.done.Len() > 0
+}
+
+// handle emits one completed batch (or takes note of the end marker) and
+// reports whether the stream has ended, which it then ends downstream.
+func (o *gout[O]) handle(ctx context.Context, b *xbatch) (bool, error) {
+	if b.last {
+		o.total = b.seq
+	} else {
+		if b.err != nil {
+			return false, b.err
+		}
+		if items := b.out.(*bucket[O]).items; len(items) > 0 {
+			if err := o.next.put(ctx, items); err != nil {
+				return false, err
+			}
+		}
+		o.emitted++
+		o.g.free.TryPush(b) // never full: it has room for every batch
+	}
+	if o.emitted == o.total {
+		o.total = ^uint64(0) - 1 // ended: never equal again
+		return true, o.next.end(ctx)
+	}
+	return false, nil
+}
+
+func (o *gout[O]) emitReady(ctx context.Context) (bool, error) {
+	for b := o.ready(); b != nil; b = o.ready() {
+		if ended, err := o.handle(ctx, b); ended || err != nil {
+			return ended, err
+		}
+	}
+	return false, nil
+}
+
+// collect is the collector goroutine's loop, on a scheduler: wait for the
+// next completed batch, emit it.
+func (o *gout[O]) collect(*runner) error {
+	g := o.g
+	ctx := g.p.ctx
+	for {
+		var b *xbatch
+		var err error
+		if g.ordered {
+			seq := o.seq.Load()
+			b, err = g.waitSlot(ctx, o.w, seq)
+			if err == nil {
+				g.slots[seq&g.mask].Store(nil)
+				o.seq.Store(seq + 1)
+			}
+		} else {
+			b, err = g.done.TryPop()
+			if err == errEmpty {
+				t := g.p.clock()
+				b, err = g.done.Pop(ctx)
+				addI(&o.w.st.waitIn, g.p.clock()-t)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if ended, err := o.handle(ctx, b); ended || err != nil {
+			return err
+		}
 	}
 }
 

@@ -11,9 +11,10 @@ import (
 
 // config is one way of running the same pipeline.
 type config struct {
-	name string
-	opt  Options
-	sch  bool // run parallel stages on a scheduler
+	name  string
+	opt   Options
+	sch   bool // run parallel stages on a scheduler
+	procs int  // GOMAXPROCS for the test, if set (one CPU: every chain fuses whole)
 }
 
 var configs = []config{
@@ -21,6 +22,7 @@ var configs = []config{
 	{name: "nofusion", opt: Options{NoFusion: true}},
 	{name: "small", opt: Options{Capacity: 16, Batch: 4, Window: 3}},
 	{name: "sched", sch: true},
+	{name: "1cpu", procs: 1},
 }
 
 // newPipeline makes a pipeline for c, with a scheduler when c asks for
@@ -28,6 +30,10 @@ var configs = []config{
 func newPipeline(t testing.TB, c config) *Pipeline {
 	t.Helper()
 	opt := c.opt
+	if c.procs > 0 {
+		old := runtime.GOMAXPROCS(c.procs)
+		t.Cleanup(func() { runtime.GOMAXPROCS(old) })
+	}
 	if c.sch {
 		s, err := sched.New(sched.Options{Workers: 2})
 		if err != nil {

@@ -83,11 +83,10 @@ func TestBoundedMemory(t *testing.T) {
 	a := Map(endless(p, &produced), "m", 2, ident[int])
 	b := OrderedMap(a, "om", 2, ident[int])
 	c := Filter(b, "f", 1, func(context.Context, int) (bool, error) { return true, nil })
-	// Queues: source→m, m→om, om→f (f is not fused: om has one
-	// producer, f one worker, but om's collector is not fusable), f→sink.
-	// Buffers: the source's batch, m's two workers (input and output),
-	// om's window (input and output per batch) and its dealer's and
-	// collector's, f's input and output, the sink's.
+	// What can hold items, whatever gets fused: a queue per hand-off (at
+	// most four here), the source's batch, an input and an output batch
+	// per worker of m, om's window (input and output per batch), f's input
+	// and output, and the sink's batch.
 	bound := int64(4*opt.Capacity + opt.Batch + 2*2*opt.Batch + opt.Window*2*opt.Batch + 2*opt.Batch + 2*opt.Batch + opt.Batch)
 	consumed, worst := int64(0), int64(0)
 	n := scaled(20_000)

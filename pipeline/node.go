@@ -17,20 +17,18 @@ type node struct {
 	name    string
 	workers int
 
-	// lanes are the stage's counters, one per worker, each written by the
-	// goroutine running that worker and read by Stats.
+	// lanes are the stage's counters: one per worker goroutine, or, in a
+	// batch group, lane 0 for the dealer, 1 for the emitter and one per
+	// batch. Each is written by one goroutine at a time and read by Stats.
 	lanes []lane
-	// extra, if set, adds counters kept elsewhere (per batch of an
-	// ordered stage) to a snapshot.
-	extra func(*StageStats)
 
-	// Set when the run starts.
+	// Set when the run starts (by plan), before any stage goroutine.
 	// ctx is the run's context with the pprof label stage=name: the
 	// goroutines' labels, and the context the stage's functions receive
 	// (so pprof.Label(ctx, "stage") names the stage).
 	ctx   context.Context
-	fused bool // runs on the goroutines of the stage before it
-	queue func() (n, capacity int)
+	fused bool                     // runs on the goroutines of the stage before it
+	queue func() (n, capacity int) // the input queue's depth, for Stats
 
 	// plan decides how the stage's input is handed to it (a queue, or
 	// fusion into the producer); start launches its goroutines. Both are
@@ -40,9 +38,10 @@ type node struct {
 	start func()
 }
 
-// lane is one worker's counters. Only that worker's goroutine writes them
-// (plain load-add-store, no locked instruction); Stats reads them at any
-// time. The padding keeps workers of one stage off each other's lines.
+// lane is one worker's counters. One goroutine at a time writes them
+// (plain load-add-store, no locked instruction; a Tee's or Partition's
+// shared lane uses atomic adds); Stats reads them at any time. The padding
+// keeps workers of one stage off each other's lines.
 type lane struct {
 	in, out atomic.Uint64
 	busy    atomic.Int64 // ns running the stage's own code
@@ -61,6 +60,10 @@ func addI(a *atomic.Int64, d int64) { a.Store(a.Load() + d) }
 type runner struct {
 	cur   *node
 	quiet bool // leave the goroutine's labels alone (a scheduler's worker)
+	// handoff is the instant a stage ended its stretch to call the stage
+	// after it, which starts its own stretch then instead of reading the
+	// clock again; zero when no such call is under way (see lend).
+	handoff int64
 }
 
 // enter makes n the stage the goroutine runs: for the panic report and
@@ -93,6 +96,10 @@ func (n *node) worker(r *runner, idx int) *worker {
 // per batch per stage.
 func (w *worker) resume() {
 	w.r.enter(w.n)
+	if t := w.r.handoff; t != 0 {
+		w.since, w.r.handoff = t, 0
+		return
+	}
 	w.since = w.n.p.clock()
 }
 
@@ -103,6 +110,22 @@ func (w *worker) pause() {
 		w.since = 0
 	}
 }
+
+// lend ends a stretch of busy time just before the worker hands a batch to
+// the stage after it, whose resume then starts at the same instant: one
+// clock read serves both. The caller must call reclaim when the hand-off
+// returns, so that a later resume (after a wait, say) reads the clock.
+func (w *worker) lend() {
+	if w.since != 0 {
+		t := w.n.p.clock()
+		addI(&w.st.busy, t-w.since)
+		w.since = 0
+		w.r.handoff = t
+	}
+}
+
+// reclaim ends a hand-off begun by lend.
+func (w *worker) reclaim() { w.r.handoff = 0 }
 
 // fail wraps an error of the stage's function with the stage's name.
 func (w *worker) fail(err error) error { return stageErr(w.n.name, err) }

@@ -35,15 +35,17 @@ type Options struct {
 	// up to Window tasks in flight per group of stages, run by as many
 	// workers as the scheduler has. Their functions must then not block.
 	// The stages' hand-offs still run on goroutines of the pipeline, so no
-	// CPU worker ever waits on a queue.
+	// CPU worker ever waits on a queue. The scheduler must outlive the
+	// run: once it is closed, the stage fails with sched.ErrClosed, and a
+	// Shutdown whose deadline drops the run's queued tasks leaves the run
+	// waiting for them.
 	Scheduler *sched.Scheduler
-	// NoFusion keeps every stage on goroutines of its own. By default a
-	// parallel stage whose concurrency equals that of the stage before it
-	// runs on that stage's goroutines, called directly on each batch,
-	// saving a hand-off through a shared queue (as stream processors chain
-	// operators). Stages of concurrency 1 always run on a goroutine of
-	// their own: a chain of them is a pipeline across cores, which was
-	// measured to beat running the chain on one goroutine (docs/perf.md).
+	// NoFusion keeps every stage apart. By default a stage whose
+	// concurrency equals that of the stage before it runs on that stage's
+	// workers, called directly on each batch, saving a hand-off (as stream
+	// processors chain operators). Sources are never fused into: they
+	// keep their goroutine, producing while the stages work. See
+	// docs/perf.md for what fusion saves.
 	NoFusion bool
 }
 

@@ -29,7 +29,10 @@ func source[T any](p *Pipeline, kind, name string, ok bool, produce func(ctx con
 	if !ok {
 		p.setErr(stageErr(n.name, fmt.Errorf("nil input: %w", ErrInvalid)))
 	}
-	s := newStream[T](n, 1, true)
+	// A source's stream is not fusable: a source keeps its goroutine to
+	// itself, producing while the stages after it work (measured faster
+	// than running the next stage on the source's goroutine).
+	s := newStream[T](n, 1, false)
 	n.start = func() {
 		p.goStage(n, func(r *runner) error {
 			w := n.worker(r, 0)
@@ -67,7 +70,8 @@ func FromSlice[T any](p *Pipeline, name string, xs []T) *Stream[T] {
 }
 
 // FromSeq is a source that emits what seq yields, until it ends or the
-// pipeline stops (the iteration is then broken off).
+// pipeline stops (the iteration is then broken off, at the next item it
+// yields: a sequence that blocks holds up the end of the run).
 func FromSeq[T any](p *Pipeline, name string, seq iter.Seq[T]) *Stream[T] {
 	return source(p, "seq", name, seq != nil, func(ctx context.Context, w *worker, next emitter[T]) error {
 		o := newOut(w, next)

@@ -54,9 +54,6 @@ func (p *Pipeline) Stats() []StageStats {
 				s.WaitIn += durationNs(l.waitIn.Load())
 				s.WaitOut += durationNs(l.waitOut.Load())
 			}
-			if n.extra != nil {
-				n.extra(&s)
-			}
 			if n.queue != nil {
 				s.Queue, s.QueueCap = n.queue()
 			}

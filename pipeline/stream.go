@@ -23,6 +23,11 @@ type Stream[T any] struct {
 	// stage of equal concurrency may run on.
 	producers int
 	fusable   bool
+	// chain is the run of stages of concurrency 1 that could share the
+	// producers' goroutine, and pos the producer's place in it (see
+	// chainOf).
+	chain *chain
+	pos   int
 
 	// Planned when the run starts, before any stage goroutine: either
 	// attach is set (the consumer runs on the producers' goroutines, or
@@ -182,13 +187,16 @@ func (o *out[T]) flush(ctx context.Context, more bool) error {
 	if len(o.buf) == 0 && more {
 		return nil
 	}
-	o.w.pause()
 	err := ctx.Err() // a stopped run stops its producers, even with room ahead
 	if len(o.buf) > 0 && err == nil {
 		addU(&o.w.st.out, len(o.buf))
+		o.w.lend()
 		err = o.next.put(ctx, o.buf)
+		o.w.reclaim()
 		clear(o.buf)
 		o.buf = o.buf[:0]
+	} else {
+		o.w.pause()
 	}
 	if more {
 		o.w.resume()

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -79,5 +80,22 @@ func TestRunsOnScheduler(t *testing.T) {
 	}
 	if tasks := s.Stats().Done - before; tasks < 100 {
 		t.Fatalf("%d tasks ran on the scheduler for 100 batches", tasks)
+	}
+}
+
+// TestWindowOne: a window of one batch still runs every stage (one batch
+// in flight at a time), on goroutines and on a scheduler.
+func TestWindowOne(t *testing.T) {
+	for _, sch := range []bool{false, true} {
+		c := config{name: "w1", opt: Options{Window: 1, Batch: 3}, sch: sch}
+		p := newPipeline(t, c)
+		got, err := Collect(context.Background(), OrderedMap(Map(FromSlice(p, "src", ints(1000)), "m", 2, ident[int]), "om", 3, ident[int]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, ints(1000)) {
+			t.Fatal("lost items")
+		}
 	}
 }

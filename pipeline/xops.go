@@ -33,9 +33,10 @@ func (m *mapX[I, O]) take(_ context.Context, in []I) error {
 
 // handOnX ends the stage's part of a batch and passes its output on.
 func handOnX[T any](ctx context.Context, w *worker, next batchSink[T], items []T) error {
-	w.pause()
 	addU(&w.st.out, len(items))
+	w.lend()
 	err := next.take(ctx, items)
+	w.reclaim()
 	clear(items)
 	return err
 }
@@ -102,9 +103,11 @@ func (t *tapX[T]) take(_ context.Context, in []T) error {
 			return t.w.fail(err)
 		}
 	}
-	t.w.pause()
 	addU(&t.w.st.out, len(in))
-	return t.next.take(ctx, in)
+	t.w.lend()
+	err := t.next.take(ctx, in)
+	t.w.reclaim()
+	return err
 }
 
 type unbatchX[T any] struct {
