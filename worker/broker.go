@@ -75,11 +75,18 @@ type Broker struct {
 	routeMu sync.Mutex                          // serialises Handle; readers go lock-free
 	routes  atomic.Pointer[map[string]brkRoute] // copy-on-write
 
+	laneMu      sync.Mutex                   // serialises changes to lanes
+	lanes       atomic.Pointer[[]brkLaneRef] // Clients' lanes, copy-on-write; polled by the worker
+	lanesClosed bool                         // under laneMu: set by the worker as it exits
+
 	evt evtBus
 
 	_ pad.Line
 	// Counters written off the fast path.
 	failed, panics, timeouts, late, notRun atomic.Uint64
+	_                                      pad.Line
+	laneServed                             atomic.Uint64 // worker only, after each reply
+	_                                      pad.Line
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed when the worker and the dispatcher have exited
@@ -130,6 +137,7 @@ func NewBroker(opt BrokerOptions) (*Broker, error) {
 	b.SetTimeout(opt.Timeout)
 	b.base, b.cancel = context.WithCancel(context.Background())
 	b.routes.Store(&map[string]brkRoute{})
+	b.lanes.Store(&[]brkLaneRef{})
 	if err := b.evt.init(opt.EventBuffer); err != nil {
 		s.Close()
 		return nil, err
@@ -184,27 +192,54 @@ func (b *Broker) run() {
 // handler panicked (the message answered with the panic, its slot
 // released). Recovering here rather than around each handler keeps a
 // deferred call off the path of every message.
+//
+// Each round takes the mailbox's next message, then every lane's pending
+// request, so neither can starve the other.
 func (b *Broker) serve() (stopped bool) {
 	m := &b.mbox
-	var cur *mboxSlot // the message being handled
+	var (
+		cur     *mboxSlot  // the mailbox message being handled
+		curLane brkLaneRef // or the lane request
+		curGen  uint64
+	)
 	defer func() {
-		if cur == nil {
+		if cur == nil && curLane.job == nil {
 			return
 		}
 		v := recover()
 		b.panics.Add(1)
 		b.failed.Add(1)
-		cur.job.brkPanic(b, cur, &sched.PanicError{Value: v, Stack: debug.Stack()})
-		m.release(cur)
+		err := &sched.PanicError{Value: v, Stack: debug.Stack()}
+		if cur != nil {
+			cur.job.brkPanic(b, cur, err)
+			m.release(cur)
+		} else {
+			curLane.job.brkLanePanic(b, curGen, err)
+			b.laneServed.Add(1)
+		}
 	}()
 	var bo park.Backoff
+	polls := 0
 	for {
-		if s := b.poll(); s != nil {
+		worked := false
+		if s := m.peek(); s != nil {
 			cur = s
 			s.job.brkRun(b, s)
 			cur = nil
 			m.release(s)
+			worked = true
+		}
+		if len(*b.lanes.Load()) > 0 && b.serveLanes(&curLane, &curGen) {
+			worked = true
+		}
+		if worked {
+			polls = 0
 			bo.Reset()
+			continue
+		}
+		// Nothing: poll tightly for a while, then back off.
+		if polls < brkTightPolls {
+			polls++
 			continue
 		}
 		if b.stop.Load() {
@@ -212,6 +247,7 @@ func (b *Broker) serve() (stopped bool) {
 			// will be published; a producer between its claim and its
 			// publication is a few instructions away.
 			if m.head.Load() == m.accepted() {
+				b.closeLanes(&curLane, &curGen)
 				return true
 			}
 			bo.Spin()
@@ -221,12 +257,13 @@ func (b *Broker) serve() (stopped bool) {
 			continue
 		}
 		w := m.idle.Prepare()
-		if m.peek() != nil || b.stop.Load() {
+		if m.peek() != nil || b.lanePending() || b.stop.Load() {
 			m.idle.Cancel(w)
 		} else {
-			m.idle.Park(context.Background(), w) // woken by publish or Shutdown
+			m.idle.Park(context.Background(), w) // woken by publish, a Client or Shutdown
 		}
 		bo.Reset()
+		polls = 0
 	}
 }
 
@@ -235,16 +272,6 @@ func (b *Broker) serve() (stopped bool) {
 // the time a reply or a next request takes to cross between cores. A
 // pause costs ~26 ns on some cores, as much as the rest of a hop.
 const brkTightPolls = 512
-
-// poll looks for a message with a short tight loop.
-func (b *Broker) poll() *mboxSlot {
-	for range brkTightPolls {
-		if s := b.mbox.peek(); s != nil {
-			return s
-		}
-	}
-	return nil
-}
 
 // BrokerStats is a snapshot of a broker's counters.
 type BrokerStats struct {
@@ -260,6 +287,10 @@ type BrokerStats struct {
 	// ListenerPanics counts listener calls that panicked (recovered: the
 	// other listeners still run).
 	ListenerPanics uint64
+	// ClientRequests counts the requests served through Clients' own
+	// lanes, which do not pass through the mailbox (and so are not in
+	// Accepted, Handled or Queued).
+	ClientRequests uint64
 }
 
 // Stats returns a snapshot of the broker's counters. It takes no lock.
@@ -277,6 +308,7 @@ func (b *Broker) Stats() BrokerStats {
 		NotRun:         b.notRun.Load(),
 		Events:         b.evt.delivered.Load(),
 		ListenerPanics: b.evt.panics.Load(),
+		ClientRequests: b.laneServed.Load(),
 	}
 }
 

@@ -1,0 +1,245 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/weftlabs/weft/sched"
+)
+
+func brkLanes(b *Broker) int { return len(*b.lanes.Load()) }
+
+func TestClientRequest(t *testing.T) {
+	b := newTestBroker(t, BrokerOptions{})
+	ctx := context.Background()
+	up, err := Handle(b, "upper", func(_ context.Context, s string) (string, error) {
+		if s == "" {
+			return "", errors.New("empty")
+		}
+		if s == "panic" {
+			panic("boom")
+		}
+		return strings.ToUpper(s), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := up.Client()
+	for i := range 200 {
+		s := fmt.Sprint("s", i)
+		if v, err := cl.Request(ctx, s); v != strings.ToUpper(s) || err != nil {
+			t.Fatalf("%q -> %q, %v", s, v, err)
+		}
+	}
+	if _, err := cl.Request(ctx, ""); err == nil || err.Error() != "empty" {
+		t.Fatalf("handler error through a client: %v", err)
+	}
+	if _, err := cl.Request(ctx, "panic"); !errors.Is(err, sched.ErrPanic) {
+		t.Fatalf("handler panic through a client: %v", err)
+	}
+	if v, err := cl.Request(ctx, "after"); v != "AFTER" || err != nil {
+		t.Fatalf("after a panic: %q, %v", v, err)
+	}
+	//lint:ignore SA1012 a nil context is the bad input under test
+	if _, err := cl.Request(nil, "x"); !errors.Is(err, ErrInvalidOptions) {
+		t.Fatalf("nil context: %v", err)
+	}
+	// The worker counts a request just after replying.
+	brkEventually(t, func() bool { return b.Stats().ClientRequests == 203 })
+	if st := b.Stats(); st.Accepted != 0 {
+		t.Fatalf("stats: %+v", st)
+	}
+	if brkLanes(b) != 1 {
+		t.Fatalf("%d lanes, want 1", brkLanes(b))
+	}
+	cl.Close()
+	brkEventually(t, func() bool { return brkLanes(b) == 0 })
+	// A closed client opens a new lane when used again.
+	if v, err := cl.Request(ctx, "again"); v != "AGAIN" || err != nil {
+		t.Fatalf("after Close: %q, %v", v, err)
+	}
+	cl.Close()
+}
+
+// TestClientLaneCollected: a Client dropped without Close has its lane
+// retired by the garbage collector.
+func TestClientLaneCollected(t *testing.T) {
+	b := newTestBroker(t, BrokerOptions{})
+	ep, err := Handle(b, "inc", inc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		cl := ep.Client()
+		if _, err := cl.Request(context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	brkEventually(t, func() bool {
+		runtime.GC()
+		return brkLanes(b) == 0
+	})
+}
+
+// TestClientSlowAndParked: a client waiting longer than its spin parks and
+// is woken by the reply.
+func TestClientSlowAndParked(t *testing.T) {
+	b := newTestBroker(t, BrokerOptions{Timeout: -1})
+	ep, err := Handle(b, "sleep", func(_ context.Context, d time.Duration) (int, error) {
+		time.Sleep(d)
+		return 1, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := ep.Client()
+	for range 20 {
+		if v, err := cl.Request(context.Background(), 200*time.Microsecond); v != 1 || err != nil {
+			t.Fatalf("%d, %v", v, err)
+		}
+	}
+}
+
+// TestStressClientsAndMailbox: clients and plain requests and posts at
+// once; every reply is the caller's own, every message runs exactly once.
+func TestStressClientsAndMailbox(t *testing.T) {
+	b := newTestBroker(t, BrokerOptions{MailboxSize: 8})
+	counts := map[uint64]int{} // worker only
+	ep, err := Handle(b, "echo", func(_ context.Context, v uint64) (uint64, error) {
+		counts[v]++
+		return v * 5, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	each := brkScaled(20000)
+	var wg sync.WaitGroup
+	for c := range 6 {
+		wg.Go(func() {
+			cl := ep.Client()
+			defer cl.Close()
+			for i := range each {
+				v := uint64(c*each + i)
+				var got uint64
+				var err error
+				switch {
+				case c%3 == 0:
+					got, err = cl.Request(context.Background(), v)
+				case c%3 == 1:
+					got, err = ep.Request(context.Background(), v)
+				default:
+					if err := ep.Post(context.Background(), v); err != nil {
+						t.Error(err)
+						return
+					}
+					continue
+				}
+				if err != nil || got != 5*v {
+					t.Errorf("request %d: %d, %v", v, got, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(counts) != 6*each {
+		t.Fatalf("%d distinct messages ran, want %d", len(counts), 6*each)
+	}
+	for v, n := range counts {
+		if n != 1 {
+			t.Fatalf("message %d ran %d times", v, n)
+		}
+	}
+}
+
+// TestClientShutdown: client requests racing with Close either run or
+// fail with ErrClosed, never hang; afterwards they fail with ErrClosed.
+func TestClientShutdown(t *testing.T) {
+	for range brkScaled(50) {
+		b, err := NewBroker(BrokerOptions{Timeout: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ep, err := Handle(b, "inc", inc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Go(func() {
+				cl := ep.Client()
+				for i := uint64(0); ; i++ {
+					v, err := cl.Request(context.Background(), i)
+					if errors.Is(err, ErrClosed) {
+						return
+					}
+					if err != nil || v != i+1 {
+						t.Errorf("%d: %d, %v", i, v, err)
+						return
+					}
+				}
+			})
+		}
+		time.Sleep(100 * time.Microsecond)
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		if _, err := ep.Client().Request(context.Background(), 1); !errors.Is(err, ErrClosed) {
+			t.Fatalf("after Close: %v", err)
+		}
+	}
+}
+
+// TestClientShutdownDeadline: a client request queued behind a stuck
+// handler fails with ErrClosed when Shutdown's deadline passes.
+func TestClientShutdownDeadline(t *testing.T) {
+	b, err := NewBroker(BrokerOptions{Timeout: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := make(chan struct{})
+	started := make(chan struct{})
+	ep, err := Handle(b, "work", func(_ context.Context, i int) (int, error) {
+		if i == 0 {
+			close(started)
+			<-gate
+		}
+		return i, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ep.Post(context.Background(), 0); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	done := make(chan error)
+	go func() {
+		_, err := ep.Client().Request(context.Background(), 1)
+		done <- err
+	}()
+	brkEventually(t, func() bool { return brkLanes(b) == 1 })
+	time.Sleep(time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if _, err := b.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	close(gate)
+	if err := <-done; !errors.Is(err, ErrClosed) {
+		t.Fatalf("queued client request: %v, want ErrClosed", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
