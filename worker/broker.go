@@ -42,16 +42,18 @@ type BrokerOptions struct {
 }
 
 // Broker is a long-lived worker with a mailbox — the guide's
-// WorkerMessageBroker and WorkerEventBus in one. Handlers are registered
+// WorkerMessageBroker and WorkerEventBus in one. Create one with
+// NewBroker. Handlers are registered
 // by message type (Handle, HandleStream); callers send requests (Request,
 // an Endpoint's Request), batches (NewBatch), streams (Stream) and posts
 // (Post); listeners subscribe to events by name (On) that handlers, or
 // anyone, emit (Emit).
 //
 // The worker runs one message at a time, in the order the mailbox
-// accepted them, on a thread of its own (a one-worker sched.Scheduler,
-// pinned with BrokerOptions.Pin): handlers need no locking for state only
-// they touch. A handler that blocks holds up the messages behind it, and a
+// accepted them (the requests of a Client, which bypass the mailbox, in
+// that Client's order, between them), on a thread of its own (a
+// one-worker sched.Scheduler, pinned with BrokerOptions.Pin): handlers
+// need no locking for state only they touch. A handler that blocks holds up the messages behind it, and a
 // handler must not wait on its own broker (a request, a stream) — it would
 // wait for itself until the timeout.
 //

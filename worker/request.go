@@ -15,8 +15,9 @@ import (
 )
 
 // Endpoint is a message type registered on a Broker with Handle: the typed
-// handle to send it requests. Its Request is the fastest way to call the
-// worker; Request (the function) finds the endpoint by name first.
+// handle to send it requests and posts. Request (the function) finds the
+// endpoint by name first; a Client (Endpoint.Client) is the fastest way
+// for one goroutine to call the worker in a loop.
 type Endpoint[In, Out any] struct {
 	b    *Broker
 	name string

@@ -243,3 +243,23 @@ func TestClientShutdownDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestClientWakesWorker: client requests that arrive after the worker has
+// gone to sleep wake it (no lost wake-up), many times over.
+func TestClientWakesWorker(t *testing.T) {
+	b := newTestBroker(t, BrokerOptions{Timeout: -1})
+	ep, err := Handle(b, "inc", inc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := ep.Client()
+	defer cl.Close()
+	for i := range uint64(brkScaled(200)) {
+		if i%10 == 0 {
+			time.Sleep(200 * time.Microsecond) // long enough for the worker to park
+		}
+		if v, err := cl.Request(context.Background(), i); v != i+1 || err != nil {
+			t.Fatalf("request %d: %d, %v", i, v, err)
+		}
+	}
+}
