@@ -263,3 +263,60 @@ func TestClientWakesWorker(t *testing.T) {
 		}
 	}
 }
+
+// TestStressClientTimeouts: clients with random deadlines against a
+// handler of random speed. Every reply a client gets is its own; every
+// request given up on is dropped as late; lanes given up are dropped.
+func TestStressClientTimeouts(t *testing.T) {
+	b := newTestBroker(t, BrokerOptions{})
+	ep, err := Handle(b, "echo", func(_ context.Context, v uint64) (uint64, error) {
+		if v%5 == 0 {
+			time.Sleep(time.Duration(v%40) * time.Microsecond)
+		}
+		return v * 3, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const clients = 4
+	each := brkScaled(5000)
+	var gaveUp [clients]uint64
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Go(func() {
+			cl := ep.Client()
+			defer cl.Close()
+			for i := range each {
+				v := uint64(c*each+i) + 1
+				ctx, cancel := context.Background(), context.CancelFunc(func() {})
+				if i%3 == 0 {
+					ctx, cancel = context.WithTimeout(ctx, time.Duration(i%25)*time.Microsecond)
+				}
+				got, err := cl.Request(ctx, v)
+				cancel()
+				switch {
+				case err == nil && got != 3*v:
+					t.Errorf("request %d got %d: not its own reply", v, got)
+					return
+				case errors.Is(err, context.DeadlineExceeded):
+					gaveUp[c]++
+				case err != nil:
+					t.Errorf("request %d: %v", v, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	total := uint64(0)
+	for _, n := range gaveUp {
+		total += n
+	}
+	// Every given-up request is resolved by the worker eventually, and
+	// every lane is dropped once retired and idle.
+	brkEventually(t, func() bool { return b.Stats().Late == total && brkLanes(b) == 0 })
+	if st := b.Stats(); st.Timeouts != total {
+		t.Fatalf("gave up on %d; Timeouts %d", total, st.Timeouts)
+	}
+	t.Logf("%d of %d client requests gave up", total, clients*each)
+}
