@@ -49,11 +49,13 @@ type BrokerOptions struct {
 // (Post); listeners subscribe to events by name (On) that handlers, or
 // anyone, emit (Emit).
 //
-// The worker runs one message at a time, in the order the mailbox
-// accepted them (the requests of a Client, which bypass the mailbox, in
-// that Client's order, between them), on a thread of its own (a
+// The worker runs one message at a time, on a thread of its own (a
 // one-worker sched.Scheduler, pinned with BrokerOptions.Pin): handlers
-// need no locking for state only they touch. A handler that blocks holds up the messages behind it, and a
+// need no locking for state only they touch. Messages run in the order
+// the mailbox accepted them; a request that travels by a lane instead (a
+// Client's, or an endpoint's shared one) runs after every mailbox message
+// that was sent before it. So the messages of one goroutine run in the
+// order it sent them, whichever way each went. A handler that blocks holds up the messages behind it, and a
 // handler must not wait on its own broker (a request, a stream) — it would
 // wait for itself until the timeout.
 //
@@ -199,24 +201,20 @@ func (b *Broker) run() {
 // request, so neither can starve the other.
 func (b *Broker) serve() (stopped bool) {
 	m := &b.mbox
-	var (
-		cur     *mboxSlot  // the mailbox message being handled
-		curLane brkLaneRef // or the lane request
-		curGen  uint64
-	)
+	lp := brkLoop{b: b}
 	defer func() {
-		if cur == nil && curLane.job == nil {
+		if lp.cur == nil && lp.curLane.job == nil {
 			return
 		}
 		v := recover()
 		b.panics.Add(1)
 		b.failed.Add(1)
 		err := &sched.PanicError{Value: v, Stack: debug.Stack()}
-		if cur != nil {
-			cur.job.brkPanic(b, cur, err)
-			m.release(cur)
+		if s := lp.cur; s != nil {
+			s.job.brkPanic(b, s, err)
+			m.release(s)
 		} else {
-			curLane.job.brkLanePanic(b, curGen, err)
+			lp.curLane.job.brkLanePanic(b, lp.curGen, err)
 			b.laneServed.Add(1)
 		}
 	}()
@@ -225,13 +223,10 @@ func (b *Broker) serve() (stopped bool) {
 	for {
 		worked := false
 		if s := m.peek(); s != nil {
-			cur = s
-			s.job.brkRun(b, s)
-			cur = nil
-			m.release(s)
+			lp.run(s)
 			worked = true
 		}
-		if len(*b.lanes.Load()) > 0 && b.serveLanes(&curLane, &curGen) {
+		if len(*b.lanes.Load()) > 0 && lp.serveLanes() {
 			worked = true
 		}
 		if worked {
@@ -249,7 +244,7 @@ func (b *Broker) serve() (stopped bool) {
 			// will be published; a producer between its claim and its
 			// publication is a few instructions away.
 			if m.head.Load() == m.accepted() {
-				b.closeLanes(&curLane, &curGen)
+				lp.closeLanes()
 				return true
 			}
 			bo.Spin()
@@ -266,6 +261,39 @@ func (b *Broker) serve() (stopped bool) {
 		}
 		bo.Reset()
 		polls = 0
+	}
+}
+
+// brkLoop is the worker loop's record of the message in progress, which
+// a handler's panic must still answer.
+type brkLoop struct {
+	b       *Broker
+	cur     *mboxSlot  // the mailbox message being handled
+	curLane brkLaneRef // or the lane whose request is
+	curGen  uint64
+}
+
+// run handles the mailbox message in s and frees its slot.
+func (lp *brkLoop) run(s *mboxSlot) {
+	lp.cur = s
+	s.job.brkRun(lp.b, s)
+	lp.cur = nil
+	lp.b.mbox.release(s)
+}
+
+// drainTo runs the mailbox's messages up to position t (exclusive),
+// waiting for those claimed but not yet published (their producers are
+// a few instructions from publishing).
+func (lp *brkLoop) drainTo(t uint64) {
+	m := &lp.b.mbox
+	var bo park.Backoff
+	for m.head.Load() < t {
+		if s := m.peek(); s != nil {
+			lp.run(s)
+			bo.Reset()
+			continue
+		}
+		bo.Spin()
 	}
 }
 
@@ -289,10 +317,10 @@ type BrokerStats struct {
 	// ListenerPanics counts listener calls that panicked (recovered: the
 	// other listeners still run).
 	ListenerPanics uint64
-	// ClientRequests counts the requests served through Clients' own
-	// lanes, which do not pass through the mailbox (and so are not in
-	// Accepted, Handled or Queued).
-	ClientRequests uint64
+	// LaneRequests counts the requests served through lanes (Clients',
+	// and each endpoint's shared one), which do not pass through the
+	// mailbox and so are not in Accepted, Handled or Queued.
+	LaneRequests uint64
 }
 
 // Stats returns a snapshot of the broker's counters. It takes no lock.
@@ -310,7 +338,7 @@ func (b *Broker) Stats() BrokerStats {
 		NotRun:         b.notRun.Load(),
 		Events:         b.evt.delivered.Load(),
 		ListenerPanics: b.evt.panics.Load(),
-		ClientRequests: b.laneServed.Load(),
+		LaneRequests:   b.laneServed.Load(),
 	}
 }
 
@@ -326,8 +354,8 @@ func (b *Broker) Close() error {
 // Shutdown is Close with a deadline. When ctx ends first, the worker
 // fails the messages it has not started with ErrClosed (a handler that is
 // running cannot be stopped; posted handlers see their context end), and
-// Shutdown returns ctx's error with how many messages were still
-// unfinished. A later Close waits for the rest.
+// Shutdown returns ctx's error with how many messages (and lane requests)
+// were still unfinished. A later Close waits for the rest.
 func (b *Broker) Shutdown(ctx context.Context) (unfinished int, err error) {
 	b.mbox.close()
 	b.stop.Store(true)
@@ -336,7 +364,7 @@ func (b *Broker) Shutdown(ctx context.Context) (unfinished int, err error) {
 	if _, err := b.loop.Wait(ctx); err != nil && ctx.Err() != nil {
 		b.aborting.Store(true)
 		b.cancel()
-		return b.Stats().Queued, err
+		return b.Stats().Queued + b.lanesQueued(), err
 	}
 	b.closeOnce.Do(func() {
 		// The worker has exited: no handler emits any more. Deliver what

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/weftlabs/weft/internal/barrier"
 	"github.com/weftlabs/weft/internal/pad"
 	"github.com/weftlabs/weft/internal/park"
 )
@@ -29,6 +30,15 @@ type Endpoint[In, Out any] struct {
 	// cells holds this endpoint's free reply cells. A cell serves one
 	// endpoint for life, so only this broker's worker ever writes it.
 	cells sync.Pool
+	// fast is the endpoint's shared lane (see Client), opened on first
+	// use and replaced after a caller gave up on it.
+	fast atomic.Pointer[brkCell[In, Out]]
+	_    pad.Line
+	// fastBusy is 1 while a caller holds the shared lane. Written only by
+	// callers, so for one caller in a loop its line never leaves that
+	// caller's cache.
+	fastBusy atomic.Uint32
+	_        pad.Line
 }
 
 // Handle registers h as the handler of msgType on b and returns the typed
@@ -64,9 +74,23 @@ func (e *Endpoint[In, Out]) signature() string {
 // timeout passed, ctx's error when ctx ended, ErrClosed once the broker is
 // closed. A handler that panicked gives an error matching sched.ErrPanic.
 //
-// In steady state Request allocates nothing: the reply cell comes from a
-// pool, and a small pointer-free input travels inside the mailbox slot.
+// A request takes the endpoint's shared lane when no other caller holds
+// it (one cache line each way, as a Client's), and otherwise a pooled
+// reply cell and a mailbox slot. In steady state Request allocates
+// nothing: the cells are pooled, and a small pointer-free input travels
+// inside the mailbox slot.
 func (e *Endpoint[In, Out]) Request(ctx context.Context, in In) (Out, error) {
+	if ctx != nil && e.fastBusy.Load() == 0 && e.fastBusy.CompareAndSwap(0, 1) {
+		if c := e.fastLane(); c != nil {
+			out, err, kept := e.laneCall(ctx, c, in)
+			if !kept {
+				e.fast.CompareAndSwap(c, nil) // retired: the next caller opens another
+			}
+			barrier.StoreRelease32(&e.fastBusy, 0)
+			return out, err
+		}
+		barrier.StoreRelease32(&e.fastBusy, 0)
+	}
 	c := e.cells.Get().(*brkCell[In, Out])
 	out, err, kept := e.call(ctx, c, in)
 	if kept {
@@ -289,8 +313,8 @@ type brkCell[In, Out any] struct {
 	lane bool          // a Client's lane: never goes to the endpoint's pool
 	_    pad.Line
 
-	served uint64      // a lane's last request taken; worker only
-	timer  *time.Timer // the default timeout while parked, made on first use; the owner's
+	served atomic.Uint64 // a lane's last request taken; written by the worker only
+	timer  *time.Timer   // the default timeout while parked, made on first use; the owner's
 }
 
 // Bits of brkCell.req.

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"slices"
 	"sync/atomic"
+
+	"github.com/weftlabs/weft/internal/barrier"
 )
 
 // Client returns a handle on e for one goroutine: the fastest way to call
@@ -48,6 +50,18 @@ func (cl *Client[In, Out]) Request(ctx context.Context, in In) (Out, error) {
 		// A Client dropped without Close retires its lane when collected.
 		runtime.AddCleanup(cl, brkLaneOf.retire, brkLaneOf{e.b, &c.req})
 	}
+	out, err, kept := e.laneCall(ctx, c, in)
+	if !kept {
+		cl.c = nil
+	}
+	return out, err
+}
+
+// laneCall is one request through lane c, which the caller holds
+// exclusively. kept reports whether the lane is still usable (false: the
+// caller gave up, and the lane is retired).
+func (e *Endpoint[In, Out]) laneCall(ctx context.Context, c *brkCell[In, Out], in In) (_ Out, _ error, kept bool) {
+	var zero Out
 	// The lane is free: its last request was answered (a given-up one
 	// retires the lane), so the worker has finished reading in and ctx.
 	g := c.state.Load()>>1 + 1
@@ -56,7 +70,8 @@ func (cl *Client[In, Out]) Request(ctx context.Context, in In) (Out, error) {
 	// the worker closed the lane at shutdown.
 	old := c.req.Load()
 	if old&brkRetired != 0 || !c.req.CompareAndSwap(old, g<<brkReqShift) {
-		return zero, e.fail("request", ErrClosed)
+		c.in, c.ctx = *new(In), nil
+		return zero, e.fail("request", ErrClosed), true
 	}
 	if m := &e.b.mbox; m.idle.Waiting() {
 		m.idle.Notify(1)
@@ -64,8 +79,7 @@ func (cl *Client[In, Out]) Request(ctx context.Context, in In) (Out, error) {
 	if err := c.await(ctx, g, e.b.waitLimit()); err != nil {
 		e.b.timeouts.Add(1)
 		brkLaneOf{e.b, &c.req}.retire()
-		cl.c = nil
-		return zero, e.fail("request", err)
+		return zero, e.fail("request", err), false
 	}
 	out, err := c.out, c.err
 	if err != nil {
@@ -74,7 +88,7 @@ func (cl *Client[In, Out]) Request(ctx context.Context, in In) (Out, error) {
 	if e.outPtrs {
 		c.out = zero
 	}
-	return out, err
+	return out, err, true
 }
 
 // Close retires the client's lane: the worker stops polling it. Requests
@@ -106,7 +120,7 @@ func (l brkLaneOf) retire() {
 // brkLaneRef is one lane in the worker's table.
 type brkLaneRef struct {
 	req    *atomic.Uint64 // the cell's req
-	served *uint64        // the cell's served: worker only
+	served *atomic.Uint64 // the cell's served: written by the worker only
 	job    brkLaneJob     // the cell
 }
 
@@ -143,19 +157,28 @@ func (b *Broker) dropLane(req *atomic.Uint64) {
 }
 
 // serveLanes runs the pending request of every lane, and drops retired
-// lanes. It reports whether it ran anything. Worker only; cur is the
-// worker loop's record of the request in progress, for panics.
-func (b *Broker) serveLanes(cur *brkLaneRef, curGen *uint64) (worked bool) {
+// lanes. It reports whether it ran anything. Worker only.
+//
+// Before a lane request, the worker runs every mailbox message accepted
+// so far: a message whose send returned before the lane request was
+// published is among them (its position was claimed, and its slot
+// published, before the client's CAS, which the worker has seen), so a
+// goroutine that posts and then requests sees them run in that order.
+func (lp *brkLoop) serveLanes() (worked bool) {
+	b := lp.b
 	ls := *b.lanes.Load()
 	for i := range ls {
 		l := &ls[i]
 		r := l.req.Load()
-		if g := r >> brkReqShift; g != *l.served {
+		if g := r >> brkReqShift; g != l.served.Load() {
 			// Acquire: pairs with the client's CAS; in and ctx are ready.
-			*l.served = g
-			*cur, *curGen = *l, g
+			if t := b.mbox.accepted(); b.mbox.head.Load() < t {
+				lp.drainTo(t)
+			}
+			barrier.StoreRelease(l.served, g)
+			lp.curLane, lp.curGen = *l, g
 			l.job.brkServe(b, g)
-			*cur = brkLaneRef{}
+			lp.curLane = brkLaneRef{}
 			b.laneServed.Add(1)
 			worked = true
 		} else if r&brkRetired != 0 {
@@ -170,7 +193,7 @@ func (b *Broker) serveLanes(cur *brkLaneRef, curGen *uint64) (worked bool) {
 // taken, or has been retired (and waits to be dropped). Worker only.
 func (b *Broker) lanePending() bool {
 	for _, l := range *b.lanes.Load() {
-		if r := l.req.Load(); r>>brkReqShift != *l.served || r&brkRetired != 0 {
+		if r := l.req.Load(); r>>brkReqShift != l.served.Load() || r&brkRetired != 0 {
 			return true
 		}
 	}
@@ -180,18 +203,19 @@ func (b *Broker) lanePending() bool {
 // closeLanes retires every lane at shutdown (a client's later CAS fails:
 // ErrClosed) and resolves what was published before: run it, or fail it
 // when aborting. Worker only, after the mailbox has drained.
-func (b *Broker) closeLanes(cur *brkLaneRef, curGen *uint64) {
+func (lp *brkLoop) closeLanes() {
+	b := lp.b
 	b.laneMu.Lock()
 	b.lanesClosed = true
 	ls := *b.lanes.Load()
 	b.laneMu.Unlock()
 	for _, l := range ls {
 		old := l.req.Or(brkRetired)
-		if g := old >> brkReqShift; g != *l.served {
-			*l.served = g
-			*cur, *curGen = l, g
+		if g := old >> brkReqShift; g != l.served.Load() {
+			barrier.StoreRelease(l.served, g)
+			lp.curLane, lp.curGen = l, g
 			l.job.brkServe(b, g)
-			*cur = brkLaneRef{}
+			lp.curLane = brkLaneRef{}
 		}
 	}
 }
@@ -218,4 +242,31 @@ func (c *brkCell[In, Out]) brkLanePanic(b *Broker, g uint64, err error) {
 	var zero Out
 	c.ctx = nil
 	c.reply(b, g, zero, err)
+}
+
+// lanesQueued counts the lane requests published and not yet taken by
+// the worker. Any goroutine; a snapshot.
+func (b *Broker) lanesQueued() int {
+	n := 0
+	for _, l := range *b.lanes.Load() {
+		if l.req.Load()>>brkReqShift != l.served.Load() {
+			n++
+		}
+	}
+	return n
+}
+
+// fastLane returns the endpoint's shared lane, which the caller has
+// reserved (fastBusy), opening it if need be; nil if it cannot be opened
+// (the broker is closed).
+func (e *Endpoint[In, Out]) fastLane() *brkCell[In, Out] {
+	if c := e.fast.Load(); c != nil {
+		return c
+	}
+	c, err := brkOpenLane(e)
+	if err != nil {
+		return nil
+	}
+	e.fast.Store(c)
+	return c
 }

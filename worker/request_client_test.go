@@ -51,7 +51,7 @@ func TestClientRequest(t *testing.T) {
 		t.Fatalf("nil context: %v", err)
 	}
 	// The worker counts a request just after replying.
-	brkEventually(t, func() bool { return b.Stats().ClientRequests == 203 })
+	brkEventually(t, func() bool { return b.Stats().LaneRequests == 203 })
 	if st := b.Stats(); st.Accepted != 0 {
 		t.Fatalf("stats: %+v", st)
 	}
@@ -319,4 +319,66 @@ func TestStressClientTimeouts(t *testing.T) {
 		t.Fatalf("gave up on %d; Timeouts %d", total, st.Timeouts)
 	}
 	t.Logf("%d of %d client requests gave up", total, clients*each)
+}
+
+// TestLaneOrderAfterPosts: a goroutine's posts (mailbox) and requests
+// (lanes: a Client's and the endpoint's shared one) run in the order it
+// sent them.
+func TestLaneOrderAfterPosts(t *testing.T) {
+	b := newTestBroker(t, BrokerOptions{})
+	const senders = 3
+	var runs [senders][]int // worker only
+	ep, err := Handle(b, "mark", func(_ context.Context, m [2]int) (struct{}, error) {
+		runs[m[0]] = append(runs[m[0]], m[1])
+		return struct{}{}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	each := brkScaled(3000)
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Go(func() {
+			cl := ep.Client()
+			defer cl.Close()
+			ctx := context.Background()
+			for i := 0; i < each; i += 3 {
+				if err := ep.Post(ctx, [2]int{s, i}); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := cl.Request(ctx, [2]int{s, i + 1}); err != nil {
+					t.Error(err)
+					return
+				}
+				if err := ep.Post(ctx, [2]int{s, i + 2}); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := ep.Request(ctx, [2]int{s, -1}); err != nil { // shared lane or mailbox
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for s, r := range runs {
+		next := 0
+		for _, v := range r {
+			if v == -1 {
+				continue
+			}
+			if v != next {
+				t.Fatalf("sender %d: message %d ran when %d was due (a lane overtook the mailbox)", s, v, next)
+			}
+			next++
+		}
+		if next < each {
+			t.Fatalf("sender %d: %d of %d ran", s, next, each)
+		}
+	}
 }

@@ -138,7 +138,7 @@ func main() {
 		log.Fatal(err)
 	}
 	st := broker.Stats()
-	fmt.Printf("stats: mailbox messages=%d client requests=%d failed=%d timeouts=%d late=%d\n", st.Handled, st.ClientRequests, st.Failed, st.Timeouts, st.Late)
+	fmt.Printf("stats: mailbox messages=%d lane requests=%d failed=%d timeouts=%d late=%d\n", st.Handled, st.LaneRequests, st.Failed, st.Timeouts, st.Late)
 }
 
 func must[T any](v T, err error) T {
