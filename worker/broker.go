@@ -42,16 +42,20 @@ type BrokerOptions struct {
 }
 
 // Broker is a long-lived worker with a mailbox — the guide's
-// WorkerMessageBroker and WorkerEventBus in one. Handlers are registered
+// WorkerMessageBroker and WorkerEventBus in one. Create one with
+// NewBroker. Handlers are registered
 // by message type (Handle, HandleStream); callers send requests (Request,
 // an Endpoint's Request), batches (NewBatch), streams (Stream) and posts
 // (Post); listeners subscribe to events by name (On) that handlers, or
 // anyone, emit (Emit).
 //
-// The worker runs one message at a time, in the order the mailbox
-// accepted them, on a thread of its own (a one-worker sched.Scheduler,
-// pinned with BrokerOptions.Pin): handlers need no locking for state only
-// they touch. A handler that blocks holds up the messages behind it, and a
+// The worker runs one message at a time, on a thread of its own (a
+// one-worker sched.Scheduler, pinned with BrokerOptions.Pin): handlers
+// need no locking for state only they touch. Messages run in the order
+// the mailbox accepted them; a request that travels by a lane instead (a
+// Client's, or an endpoint's shared one) runs after every mailbox message
+// that was sent before it. So the messages of one goroutine run in the
+// order it sent them, whichever way each went. A handler that blocks holds up the messages behind it, and a
 // handler must not wait on its own broker (a request, a stream) — it would
 // wait for itself until the timeout.
 //
@@ -75,11 +79,18 @@ type Broker struct {
 	routeMu sync.Mutex                          // serialises Handle; readers go lock-free
 	routes  atomic.Pointer[map[string]brkRoute] // copy-on-write
 
+	laneMu      sync.Mutex                   // serialises changes to lanes
+	lanes       atomic.Pointer[[]brkLaneRef] // Clients' lanes, copy-on-write; polled by the worker
+	lanesClosed bool                         // under laneMu: set by the worker as it exits
+
 	evt evtBus
 
 	_ pad.Line
 	// Counters written off the fast path.
 	failed, panics, timeouts, late, notRun atomic.Uint64
+	_                                      pad.Line
+	laneServed                             atomic.Uint64 // worker only, after each reply
+	_                                      pad.Line
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed when the worker and the dispatcher have exited
@@ -130,6 +141,7 @@ func NewBroker(opt BrokerOptions) (*Broker, error) {
 	b.SetTimeout(opt.Timeout)
 	b.base, b.cancel = context.WithCancel(context.Background())
 	b.routes.Store(&map[string]brkRoute{})
+	b.lanes.Store(&[]brkLaneRef{})
 	if err := b.evt.init(opt.EventBuffer); err != nil {
 		s.Close()
 		return nil, err
@@ -184,27 +196,47 @@ func (b *Broker) run() {
 // handler panicked (the message answered with the panic, its slot
 // released). Recovering here rather than around each handler keeps a
 // deferred call off the path of every message.
+//
+// Each round takes the mailbox's next message, then every lane's pending
+// request, so neither can starve the other.
 func (b *Broker) serve() (stopped bool) {
 	m := &b.mbox
-	var cur *mboxSlot // the message being handled
+	lp := brkLoop{b: b}
 	defer func() {
-		if cur == nil {
+		if lp.cur == nil && lp.curLane.job == nil {
 			return
 		}
 		v := recover()
 		b.panics.Add(1)
 		b.failed.Add(1)
-		cur.job.brkPanic(b, cur, &sched.PanicError{Value: v, Stack: debug.Stack()})
-		m.release(cur)
+		err := &sched.PanicError{Value: v, Stack: debug.Stack()}
+		if s := lp.cur; s != nil {
+			s.job.brkPanic(b, s, err)
+			m.release(s)
+		} else {
+			lp.curLane.job.brkLanePanic(b, lp.curGen, err)
+			b.laneServed.Add(1)
+		}
 	}()
 	var bo park.Backoff
+	polls := 0
 	for {
-		if s := b.poll(); s != nil {
-			cur = s
-			s.job.brkRun(b, s)
-			cur = nil
-			m.release(s)
+		worked := false
+		if s := m.peek(); s != nil {
+			lp.run(s)
+			worked = true
+		}
+		if len(*b.lanes.Load()) > 0 && lp.serveLanes() {
+			worked = true
+		}
+		if worked {
+			polls = 0
 			bo.Reset()
+			continue
+		}
+		// Nothing: poll tightly for a while, then back off.
+		if polls < brkTightPolls {
+			polls++
 			continue
 		}
 		if b.stop.Load() {
@@ -212,6 +244,7 @@ func (b *Broker) serve() (stopped bool) {
 			// will be published; a producer between its claim and its
 			// publication is a few instructions away.
 			if m.head.Load() == m.accepted() {
+				lp.closeLanes()
 				return true
 			}
 			bo.Spin()
@@ -221,12 +254,46 @@ func (b *Broker) serve() (stopped bool) {
 			continue
 		}
 		w := m.idle.Prepare()
-		if m.peek() != nil || b.stop.Load() {
+		if m.peek() != nil || b.lanePending() || b.stop.Load() {
 			m.idle.Cancel(w)
 		} else {
-			m.idle.Park(context.Background(), w) // woken by publish or Shutdown
+			m.idle.Park(context.Background(), w) // woken by publish, a Client or Shutdown
 		}
 		bo.Reset()
+		polls = 0
+	}
+}
+
+// brkLoop is the worker loop's record of the message in progress, which
+// a handler's panic must still answer.
+type brkLoop struct {
+	b       *Broker
+	cur     *mboxSlot  // the mailbox message being handled
+	curLane brkLaneRef // or the lane whose request is
+	curGen  uint64
+}
+
+// run handles the mailbox message in s and frees its slot.
+func (lp *brkLoop) run(s *mboxSlot) {
+	lp.cur = s
+	s.job.brkRun(lp.b, s)
+	lp.cur = nil
+	lp.b.mbox.release(s)
+}
+
+// drainTo runs the mailbox's messages up to position t (exclusive),
+// waiting for those claimed but not yet published (their producers are
+// a few instructions from publishing).
+func (lp *brkLoop) drainTo(t uint64) {
+	m := &lp.b.mbox
+	var bo park.Backoff
+	for m.head.Load() < t {
+		if s := m.peek(); s != nil {
+			lp.run(s)
+			bo.Reset()
+			continue
+		}
+		bo.Spin()
 	}
 }
 
@@ -235,16 +302,6 @@ func (b *Broker) serve() (stopped bool) {
 // the time a reply or a next request takes to cross between cores. A
 // pause costs ~26 ns on some cores, as much as the rest of a hop.
 const brkTightPolls = 512
-
-// poll looks for a message with a short tight loop.
-func (b *Broker) poll() *mboxSlot {
-	for range brkTightPolls {
-		if s := b.mbox.peek(); s != nil {
-			return s
-		}
-	}
-	return nil
-}
 
 // BrokerStats is a snapshot of a broker's counters.
 type BrokerStats struct {
@@ -260,6 +317,10 @@ type BrokerStats struct {
 	// ListenerPanics counts listener calls that panicked (recovered: the
 	// other listeners still run).
 	ListenerPanics uint64
+	// LaneRequests counts the requests served through lanes (Clients',
+	// and each endpoint's shared one), which do not pass through the
+	// mailbox and so are not in Accepted, Handled or Queued.
+	LaneRequests uint64
 }
 
 // Stats returns a snapshot of the broker's counters. It takes no lock.
@@ -277,6 +338,7 @@ func (b *Broker) Stats() BrokerStats {
 		NotRun:         b.notRun.Load(),
 		Events:         b.evt.delivered.Load(),
 		ListenerPanics: b.evt.panics.Load(),
+		LaneRequests:   b.laneServed.Load(),
 	}
 }
 
@@ -292,8 +354,8 @@ func (b *Broker) Close() error {
 // Shutdown is Close with a deadline. When ctx ends first, the worker
 // fails the messages it has not started with ErrClosed (a handler that is
 // running cannot be stopped; posted handlers see their context end), and
-// Shutdown returns ctx's error with how many messages were still
-// unfinished. A later Close waits for the rest.
+// Shutdown returns ctx's error with how many messages (and lane requests)
+// were still unfinished. A later Close waits for the rest.
 func (b *Broker) Shutdown(ctx context.Context) (unfinished int, err error) {
 	b.mbox.close()
 	b.stop.Store(true)
@@ -302,7 +364,7 @@ func (b *Broker) Shutdown(ctx context.Context) (unfinished int, err error) {
 	if _, err := b.loop.Wait(ctx); err != nil && ctx.Err() != nil {
 		b.aborting.Store(true)
 		b.cancel()
-		return b.Stats().Queued, err
+		return b.Stats().Queued + b.lanesQueued(), err
 	}
 	b.closeOnce.Do(func() {
 		// The worker has exited: no handler emits any more. Deliver what

@@ -109,3 +109,23 @@ func ExampleOn() {
 	fmt.Println()
 	// Output: 25% 50% 75% 100%
 }
+
+// A Client is one goroutine's own lane to the worker: the fast path for a
+// loop of requests.
+func ExampleEndpoint_Client() {
+	b, _ := worker.NewBroker(worker.BrokerOptions{})
+	defer b.Close()
+	square, _ := worker.Handle(b, "square", func(_ context.Context, x int) (int, error) { return x * x, nil })
+	cl := square.Client()
+	defer cl.Close()
+	sum := 0
+	for i := range 1000 {
+		v, err := cl.Request(context.Background(), i)
+		if err != nil {
+			panic(err)
+		}
+		sum += v
+	}
+	fmt.Println(sum)
+	// Output: 332833500
+}

@@ -83,6 +83,20 @@ func TestMailboxSlotLayout(t *testing.T) {
 	if size := int(unsafe.Sizeof(mboxSlot{})); size != 64 {
 		t.Fatalf("a mailbox slot is %d bytes, want one 64-byte cache line", size)
 	}
+	// A Client's request and reply share one line for small types.
+	b := newTestBroker(t, BrokerOptions{})
+	ep, err := Handle(b, "inc", inc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		c := brkNewCell(ep)
+		start := uintptr(unsafe.Pointer(&c.state))
+		end := uintptr(unsafe.Pointer(&c.ctx)) + unsafe.Sizeof(c.ctx)
+		if start/64 != (end-1)/64 {
+			t.Fatalf("a uint64 cell's lane spans [%#x, %#x): more than one cache line", start, end)
+		}
+	}
 	if !brkInlineable[uint64]() || !brkInlineable[[2]int]() || !brkInlineable[struct{}]() {
 		t.Fatal("small scalar inputs should travel in the slot")
 	}

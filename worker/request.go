@@ -10,13 +10,15 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/weftlabs/weft/internal/barrier"
 	"github.com/weftlabs/weft/internal/pad"
 	"github.com/weftlabs/weft/internal/park"
 )
 
 // Endpoint is a message type registered on a Broker with Handle: the typed
-// handle to send it requests. Its Request is the fastest way to call the
-// worker; Request (the function) finds the endpoint by name first.
+// handle to send it requests and posts. Request (the function) finds the
+// endpoint by name first; a Client (Endpoint.Client) is the fastest way
+// for one goroutine to call the worker in a loop.
 type Endpoint[In, Out any] struct {
 	b    *Broker
 	name string
@@ -28,6 +30,15 @@ type Endpoint[In, Out any] struct {
 	// cells holds this endpoint's free reply cells. A cell serves one
 	// endpoint for life, so only this broker's worker ever writes it.
 	cells sync.Pool
+	// fast is the endpoint's shared lane (see Client), opened on first
+	// use and replaced after a caller gave up on it.
+	fast atomic.Pointer[brkCell[In, Out]]
+	_    pad.Line
+	// fastBusy is 1 while a caller holds the shared lane. Written only by
+	// callers, so for one caller in a loop its line never leaves that
+	// caller's cache.
+	fastBusy atomic.Uint32
+	_        pad.Line
 }
 
 // Handle registers h as the handler of msgType on b and returns the typed
@@ -63,40 +74,27 @@ func (e *Endpoint[In, Out]) signature() string {
 // timeout passed, ctx's error when ctx ended, ErrClosed once the broker is
 // closed. A handler that panicked gives an error matching sched.ErrPanic.
 //
-// In steady state Request allocates nothing: the reply cell comes from a
-// pool, and a small pointer-free input travels inside the mailbox slot.
+// A request takes the endpoint's shared lane when no other caller holds
+// it (one cache line each way, as a Client's), and otherwise a pooled
+// reply cell and a mailbox slot. In steady state Request allocates
+// nothing: the cells are pooled, and a small pointer-free input travels
+// inside the mailbox slot.
 func (e *Endpoint[In, Out]) Request(ctx context.Context, in In) (Out, error) {
+	if ctx != nil && e.fastBusy.Load() == 0 && e.fastBusy.CompareAndSwap(0, 1) {
+		if c := e.fastLane(); c != nil {
+			out, err, kept := e.laneCall(ctx, c, in)
+			if !kept {
+				e.fast.CompareAndSwap(c, nil) // retired: the next caller opens another
+			}
+			barrier.StoreRelease32(&e.fastBusy, 0)
+			return out, err
+		}
+		barrier.StoreRelease32(&e.fastBusy, 0)
+	}
 	c := e.cells.Get().(*brkCell[In, Out])
 	out, err, kept := e.call(ctx, c, in)
 	if kept {
 		e.cells.Put(c)
-	}
-	return out, err
-}
-
-// Client returns a handle on e for one goroutine: it keeps a reply cell of
-// its own, so its requests skip the endpoint's pool of cells — the
-// fastest way to call a worker in a loop.
-func (e *Endpoint[In, Out]) Client() *Client[In, Out] { return &Client[In, Out]{e: e} }
-
-// Client is one goroutine's handle on an Endpoint (see Endpoint.Client).
-// It must not be used by two goroutines at once; any number of Clients
-// and plain Endpoint.Request calls may run side by side.
-type Client[In, Out any] struct {
-	e *Endpoint[In, Out]
-	c *brkCell[In, Out] // nil until the first request, and after one was given up
-}
-
-// Request is Endpoint.Request through the client's own reply cell.
-func (cl *Client[In, Out]) Request(ctx context.Context, in In) (Out, error) {
-	c := cl.c
-	if c == nil {
-		c = cl.e.cells.Get().(*brkCell[In, Out])
-		cl.c = c
-	}
-	out, err, kept := cl.e.call(ctx, c, in)
-	if !kept {
-		cl.c = nil // the worker recycles it
 	}
 	return out, err
 }
@@ -150,6 +148,11 @@ func (e *Endpoint[In, Out]) fail(op string, err error) error {
 }
 
 var errNilContext = fmt.Errorf("%w: nil context", ErrInvalidOptions)
+
+// errNotRun is the error of a message dropped by Shutdown's deadline.
+func errNotRun(msgType string) error {
+	return fmt.Errorf("worker: %q %w", msgType, errDropped)
+}
 
 // send puts a request (or a post) for in into the mailbox, with c as its
 // reply cell, and returns its generation. On failure c is still the
@@ -282,24 +285,44 @@ func (b *Broker) register(name string, r brkRoute) error {
 // that found the caller gone. A late reply cannot reach a later caller:
 // the cell is not reused until the worker is done with it, and the next
 // caller waits for the next generation.
+//
+// A Client's cell is also a lane: a one-message mailbox of its own that
+// the worker polls (see request_client.go). The request then travels on
+// the same line as the reply (req, in, ctx), and a round trip moves that
+// one line each way, as the atomic ping-pong floor does.
 type brkCell[In, Out any] struct {
-	// The reply line: written by the worker, polled by the caller.
-	state    atomic.Uint64
-	sleeping atomic.Uint32 // 1 while the caller is parked or about to park; read by the worker after publishing
-	err      error
-	out      Out
-	_        pad.Line
+	// The reply line, and a lane's request line: state, err and out are
+	// written by the worker and polled by the caller; req, in and ctx are
+	// written by the caller and read by the worker.
+	state atomic.Uint64
+	// req is g<<2 | brkRetired | brkSleeping: the lane request g (the
+	// caller's CAS publishes it), the lane retired (by its Client, or by
+	// the worker at shutdown: no more requests), the caller parked or
+	// about to park (read by the worker after publishing a reply).
+	req atomic.Uint64
+	err error
+	out Out
+	in  In              // the input of a lane request, or of a mailbox request when !ep.inline
+	ctx context.Context // the caller's context, for a lane request
+	_   pad.Line
 
 	// Fixed at creation: read by the worker on every message, never
 	// written again, so the line stays in its cache.
 	ep   *Endpoint[In, Out]
 	wake chan struct{} // capacity 1: the worker's nudge to a parked caller
+	lane bool          // a Client's lane: never goes to the endpoint's pool
 	_    pad.Line
 
-	// The current owner's (a caller, or the worker after an abandonment).
-	in    In          // the input, when !ep.inline; read by the worker
-	timer *time.Timer // the default timeout while parked, made on first use
+	served atomic.Uint64 // a lane's last request taken; written by the worker only
+	timer  *time.Timer   // the default timeout while parked, made on first use; the owner's
 }
+
+// Bits of brkCell.req.
+const (
+	brkSleeping = 1 << 0
+	brkRetired  = 1 << 1
+	brkReqShift = 2
+)
 
 // brkNewCell makes a cell whose reply line does not straddle two cache
 // lines. Go aligns an object only to its size class, and a generic struct
@@ -311,7 +334,7 @@ func brkNewCell[In, Out any](e *Endpoint[In, Out]) *brkCell[In, Out] {
 	for range 8 {
 		c = &brkCell[In, Out]{ep: e, wake: make(chan struct{}, 1)}
 		start := uintptr(unsafe.Pointer(&c.state))
-		end := uintptr(unsafe.Pointer(&c.out)) + unsafe.Sizeof(c.out)
+		end := uintptr(unsafe.Pointer(&c.ctx)) + unsafe.Sizeof(c.ctx)
 		if end-start > 64 || start/64 == (end-1)/64 {
 			break
 		}
@@ -342,12 +365,13 @@ func (c *brkCell[In, Out]) await(ctx context.Context, g uint64, limit time.Durat
 // protocol, against brkCell.reply:
 //
 //	caller                         worker
-//	sleeping = 1                   write out, err
+//	req |= brkSleeping             write out, err
 //	recheck state == 2g            CAS state → 2g
-//	park on wake                   load sleeping; if 1: send on wake
+//	park on wake                   load req; if brkSleeping: send on wake
 //
-// All four are sequentially consistent atomics (the CAS a full barrier),
-// so the caller's recheck sees the reply or the worker sees the flag.
+// All four are sequentially consistent atomics (the Or and the CAS full
+// barriers), so the caller's recheck sees the reply or the worker sees
+// the flag.
 // A nudge can arrive late, after the caller found the reply by itself; it
 // stays in wake's buffer and costs the next sleeper on the cell one extra
 // recheck, which the loop does anyway.
@@ -368,9 +392,9 @@ func (c *brkCell[In, Out]) sleep(ctx context.Context, g uint64, limit time.Durat
 	}
 	done := ctx.Done()
 	for {
-		c.sleeping.Store(1)
+		c.req.Or(brkSleeping)
 		if c.state.Load() == want {
-			c.sleeping.Store(0)
+			c.req.And(^uint64(brkSleeping))
 			return nil
 		}
 		var why error
@@ -381,7 +405,7 @@ func (c *brkCell[In, Out]) sleep(ctx context.Context, g uint64, limit time.Durat
 		case <-tc:
 			why = ErrTimeout
 		}
-		c.sleeping.Store(0)
+		c.req.And(^uint64(brkSleeping))
 		if why == nil {
 			continue
 		}
@@ -416,7 +440,9 @@ func (c *brkCell[In, Out]) reply(b *Broker, gen uint64, out Out, err error) {
 			// is ours to recycle.
 			b.late.Add(1)
 			c.release()
-			c.ep.cells.Put(c)
+			if !c.lane {
+				c.ep.cells.Put(c)
+			}
 			return
 		}
 		// Release: out and err are visible to the caller that sees 2g.
@@ -424,7 +450,7 @@ func (c *brkCell[In, Out]) reply(b *Broker, gen uint64, out Out, err error) {
 			break
 		}
 	}
-	if c.sleeping.Load() != 0 {
+	if c.req.Load()&brkSleeping != 0 {
 		select {
 		case c.wake <- struct{}{}:
 		default: // a nudge is already pending
@@ -439,7 +465,7 @@ func (c *brkCell[In, Out]) release() {
 		zi In
 		zo Out
 	)
-	c.in, c.out, c.err = zi, zo, nil
+	c.in, c.out, c.err, c.ctx = zi, zo, nil, nil
 }
 
 // brkRun handles the request in s on the worker.
@@ -453,7 +479,7 @@ func (c *brkCell[In, Out]) brkRun(b *Broker, s *mboxSlot) {
 	if b.aborting.Load() {
 		b.notRun.Add(1)
 		var zero Out
-		c.reply(b, s.gen, zero, fmt.Errorf("worker: %q %w", c.ep.name, errNotRun))
+		c.reply(b, s.gen, zero, errNotRun(c.ep.name))
 		return
 	}
 	out, err := c.ep.h(s.ctx, in)

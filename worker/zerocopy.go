@@ -117,9 +117,9 @@ type notSent struct{ err error }
 func (e notSent) Error() string { return e.err.Error() }
 func (e notSent) Unwrap() error { return e.err }
 
-// errNotRun is the reply to a request that a shutting-down broker dropped
-// without running it.
-var errNotRun = fmt.Errorf("not run: %w", ErrClosed)
+// errDropped is in the reply to a request that a shutting-down broker
+// dropped without running it (see errNotRun).
+var errDropped = fmt.Errorf("not run: %w", ErrClosed)
 
 // refused reports whether a request's error says the handler never got
 // the message: the lookup failed (no such handler, wrong types, closed),
@@ -129,5 +129,5 @@ var errNotRun = fmt.Errorf("not run: %w", ErrClosed)
 // it carries, with the handler.
 func refused(err error) bool {
 	var ns notSent
-	return errors.As(err, &ns) || errors.Is(err, errNotRun)
+	return errors.As(err, &ns) || errors.Is(err, errDropped)
 }
