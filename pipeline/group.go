@@ -14,11 +14,13 @@ import (
 // concurrency above 1) runs in a batch group, with the parallel stages of
 // equal concurrency that follow it fused in:
 //
-//	input queue → dealer → workers (or scheduler tasks) → emitter → output
+//	input → dealing → workers (or scheduler tasks) → emitting → output
 //
-// The dealer takes a free batch, fills it from the input queue, numbers it
-// and hands it to a worker (a goroutine of the group popping the work
-// queue, or a task on the scheduler). The worker runs the group's stages
+// Dealing takes a free batch, fills it with input, numbers it and hands it
+// to a worker (a goroutine of the group popping the work queue, or a task
+// on the scheduler). When one goroutine feeds the group, it deals as it
+// emits (dealIn), with no queue in between; when several do, they push
+// into a queue that a dealer goroutine reads. The worker runs the group's stages
 // over the batch, one after the other, each on the whole batch, into the
 // batch's own output and completes it: into the reorder slot of its number
 // (an ordered group), or onto the done queue. Completed batches are then
@@ -38,7 +40,7 @@ import (
 // Batches move by pointer, so a hand-off costs one queue operation per
 // batch whatever the item type, and the workers never touch a shared
 // queue's slots per item. Ownership of a batch passes with each hand-off
-// (free queue → dealer → work queue or Submit → worker → slot or done
+// (free queue → dealing → work queue or Submit → worker → slot or done
 // queue → emitter → free queue); every hand-off is a queue operation or an
 // atomic store and load, which orders the previous owner's writes before
 // the next owner's reads.
@@ -111,8 +113,8 @@ type group struct {
 	emitting  atomic.Bool // held by the one goroutine emitting
 
 	batches []*xbatch
-	free    *ring.SPSC[*xbatch] // emitter → dealer
-	work    *ring.MPMC[*xbatch] // dealer → worker goroutines; nil on a scheduler
+	free    *ring.SPSC[*xbatch] // emitter → dealing
+	work    *ring.MPMC[*xbatch] // dealing → worker goroutines; nil on a scheduler
 	done    *ring.MPMC[*xbatch] // unordered: workers → emitter
 
 	// Ordered: slot seq&mask holds batch seq once it is complete. The
