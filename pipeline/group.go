@@ -20,9 +20,9 @@ import (
 // to a worker (a goroutine of the group popping the work queue, or a task
 // on the scheduler). When one goroutine feeds the group, it deals as it
 // emits (dealIn), with no queue in between; when several do, they push
-// into a queue that a dealer goroutine reads. The worker runs the group's stages
-// over the batch, one after the other, each on the whole batch, into the
-// batch's own output and completes it: into the reorder slot of its number
+// into a queue that a dealer goroutine reads. The worker runs the group's
+// stages over the batch, one after the other, each on the whole batch,
+// into the batch's own output and completes it: into the reorder slot of its number
 // (an ordered group), or onto the done queue. Completed batches are then
 // emitted (in number order when ordered) and returned to the free queue.
 // Window batches exist, no more, so at most Window batches are in flight
@@ -31,7 +31,8 @@ import (
 //
 // Who emits: on a scheduler, whose workers must not block, a collector
 // goroutine waits for completed batches and emits them. Otherwise the
-// worker (or the dealer, for the end marker) that completes a batch emits
+// worker (or the dealing goroutine, for the end marker) that completes a
+// batch emits
 // what is ready itself, holding the group's emitting flag: one emitter at a
 // time, so the output has a single producer. A completer that finds the
 // flag taken leaves its batch to the holder, who looks again after
