@@ -32,9 +32,8 @@ import (
 // Who emits: on a scheduler, whose workers must not block, a collector
 // goroutine waits for completed batches and emits them. Otherwise the
 // worker (or the dealing goroutine, for the end marker) that completes a
-// batch emits
-// what is ready itself, holding the group's emitting flag: one emitter at a
-// time, so the output has a single producer. A completer that finds the
+// batch emits what is ready itself, holding the group's emitting flag: one
+// emitter at a time, so the output has a single producer. A completer that finds the
 // flag taken leaves its batch to the holder, who looks again after
 // letting the flag go (see drain): no completed batch is left behind.
 //
