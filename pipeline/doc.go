@@ -40,11 +40,12 @@
 // per batch, no allocation per item. A stage of concurrency 1 runs on a
 // goroutine of its own, reading its input queue and handing its output on
 // through an SPSC ring. A parallel stateless stage (Map, Filter, FlatMap,
-// Tap, Unbatch with n > 1, ordered or not) runs in a batch group: a dealer
-// fills batches from the input queue and numbers them, n workers run the
-// stage's function over whole batches, and the worker that completes a
-// batch hands on what is ready (in input order, for the ordered forms);
-// batches move between them by pointer. Parallel stages with state of
+// Tap, Unbatch with n > 1, ordered or not) runs in a batch group: the
+// goroutine feeding it fills batches and numbers them (or, when several
+// feed it, a dealer reading their shared queue), n workers run the stage's
+// function over whole batches, and the worker that completes a batch hands
+// on what is ready (in input order, for the ordered forms); batches move
+// between them by pointer. Parallel stages with state of
 // their own (Process, Fold, Batch with n > 1) run n goroutines sharing an
 // MPMC input queue.
 //

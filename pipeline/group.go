@@ -14,13 +14,15 @@ import (
 // concurrency above 1) runs in a batch group, with the parallel stages of
 // equal concurrency that follow it fused in:
 //
-//	input queue → dealer → workers (or scheduler tasks) → emitter → output
+//	input → dealing → workers (or scheduler tasks) → emitting → output
 //
-// The dealer takes a free batch, fills it from the input queue, numbers it
-// and hands it to a worker (a goroutine of the group popping the work
-// queue, or a task on the scheduler). The worker runs the group's stages
-// over the batch, one after the other, each on the whole batch, into the
-// batch's own output and completes it: into the reorder slot of its number
+// Dealing takes a free batch, fills it with input, numbers it and hands it
+// to a worker (a goroutine of the group popping the work queue, or a task
+// on the scheduler). When one goroutine feeds the group, it deals as it
+// emits (dealIn), with no queue in between; when several do, they push
+// into a queue that a dealer goroutine reads. The worker runs the group's
+// stages over the batch, one after the other, each on the whole batch,
+// into the batch's own output and completes it: into the reorder slot of its number
 // (an ordered group), or onto the done queue. Completed batches are then
 // emitted (in number order when ordered) and returned to the free queue.
 // Window batches exist, no more, so at most Window batches are in flight
@@ -29,16 +31,16 @@ import (
 //
 // Who emits: on a scheduler, whose workers must not block, a collector
 // goroutine waits for completed batches and emits them. Otherwise the
-// worker (or the dealer, for the end marker) that completes a batch emits
-// what is ready itself, holding the group's emitting flag: one emitter at a
-// time, so the output has a single producer. A completer that finds the
+// worker (or the dealing goroutine, for the end marker) that completes a
+// batch emits what is ready itself, holding the group's emitting flag: one
+// emitter at a time, so the output has a single producer. A completer that finds the
 // flag taken leaves its batch to the holder, who looks again after
 // letting the flag go (see drain): no completed batch is left behind.
 //
 // Batches move by pointer, so a hand-off costs one queue operation per
 // batch whatever the item type, and the workers never touch a shared
 // queue's slots per item. Ownership of a batch passes with each hand-off
-// (free queue → dealer → work queue or Submit → worker → slot or done
+// (free queue → dealing → work queue or Submit → worker → slot or done
 // queue → emitter → free queue); every hand-off is a queue operation or an
 // atomic store and load, which orders the previous owner's writes before
 // the next owner's reads.
@@ -111,8 +113,8 @@ type group struct {
 	emitting  atomic.Bool // held by the one goroutine emitting
 
 	batches []*xbatch
-	free    *ring.SPSC[*xbatch] // emitter → dealer
-	work    *ring.MPMC[*xbatch] // dealer → worker goroutines; nil on a scheduler
+	free    *ring.SPSC[*xbatch] // emitter → dealing
+	work    *ring.MPMC[*xbatch] // dealing → worker goroutines; nil on a scheduler
 	done    *ring.MPMC[*xbatch] // unordered: workers → emitter
 
 	// Ordered: slot seq&mask holds batch seq once it is complete. The
@@ -145,15 +147,25 @@ func planGroup[I, O any](in *Stream[I], out *Stream[O], n *node, sp spec[I, O]) 
 		setOutput(g, n, out)
 		return
 	}
-	e := in.makeEdge(1)
-	n.queue = e.stat
 	window := p.opt.Window
 	if window == 0 {
 		window = 4 * n.workers
 	}
-	n.lanes = make([]lane, 2+window)
+	// Lanes: the dealer's, the emitter's, one per batch, one per worker
+	// goroutine (its wait for work, as the stage's input wait).
+	n.lanes = make([]lane, 2+window+n.workers)
 	g := &group{p: p, head: n, workers: n.workers, window: window, ordered: sp.ordered}
-	g.deal = dealer(g, e)
+	if in.producers == 1 {
+		// One goroutine feeds the group: it deals the batches itself,
+		// which saves a queue and the dealer's goroutine.
+		d := &dealIn[I]{g: g}
+		d.w = n.worker(&d.r, 0)
+		in.attach = func(*worker) emitter[I] { return d }
+	} else {
+		e := in.makeEdge(1)
+		n.queue = e.stat
+		g.deal = dealer(g, e)
+	}
 	g.newBatch = func(b *xbatch) {
 		b.in = &xhead[I]{
 			items: make([]I, 0, p.opt.Batch),
@@ -200,44 +212,37 @@ func (g *group) start() {
 		g.done, _ = ring.NewMPMC[*xbatch](g.window)
 	}
 	g.initOut()
-	p.goStage(g.head, g.deal)
+	if g.deal != nil {
+		p.goStage(g.head, g.deal)
+	}
 	if p.opt.Scheduler != nil {
 		p.goStage(g.head, g.collect)
 	}
 	if g.work != nil {
-		for range g.workers {
-			p.goStage(g.head, g.serve)
+		for i := range g.workers {
+			p.goStage(g.head, func(r *runner) error {
+				return g.serve(g.head.worker(r, 2+g.window+i))
+			})
 		}
 	}
 }
 
-// dealer returns the loop of the group's dealer (lane 0 of the head:
-// input wait, and the wait for a free batch as output wait).
+// dealer returns the loop of the group's dealer goroutine, when several
+// goroutines feed the group through a queue (lane 0 of the head: input
+// wait, and the wait for a free batch as output wait).
 func dealer[I any](g *group, in *edge[I]) func(r *runner) error {
 	return func(r *runner) error {
 		ctx := g.p.ctx
 		w := g.head.worker(r, 0)
 		for seq := uint64(0); ; seq++ {
-			b, err := g.free.TryPop()
-			if err == errEmpty {
-				// The window is full: wait for a batch to be emitted.
-				t := g.p.clock()
-				b, err = g.free.Pop(ctx)
-				addI(&w.st.waitOut, g.p.clock()-t)
-			}
+			b, err := g.freeBatch(ctx, w)
 			if err != nil {
 				return err
 			}
 			h := b.in.(*xhead[I])
 			k, err := in.pop(ctx, w, h.items[:cap(h.items)])
 			if err == errClosed {
-				b.seq, b.last = seq, true
-				g.complete(b)
-				if g.work == nil {
-					return nil // the collector takes it from here
-				}
-				g.work.Close()
-				return g.drain(ctx)
+				return g.finish(ctx, b, seq)
 			}
 			if err != nil {
 				return err
@@ -249,6 +254,68 @@ func dealer[I any](g *group, in *edge[I]) func(r *runner) error {
 			}
 		}
 	}
+}
+
+// freeBatch takes a free batch, waiting (as w's output wait) while the
+// window is full.
+func (g *group) freeBatch(ctx context.Context, w *worker) (*xbatch, error) {
+	b, err := g.free.TryPop()
+	if err == errEmpty {
+		t := g.p.clock()
+		b, err = g.free.Pop(ctx)
+		addI(&w.st.waitOut, g.p.clock()-t)
+	}
+	return b, err
+}
+
+// finish deals the end marker, numbered seq (the number of batches dealt).
+func (g *group) finish(ctx context.Context, b *xbatch, seq uint64) error {
+	b.seq, b.last = seq, true
+	g.complete(b)
+	if g.work == nil {
+		return nil // the collector takes it from here
+	}
+	g.work.Close()
+	return g.drain(ctx)
+}
+
+// dealIn deals a group's batches on the goroutine of the stage feeding
+// it, when only one goroutine does: put cuts what it is handed into
+// batches and dispatches them, end deals the end marker. Only that
+// goroutine uses it (lane 0 of the head: the wait for a free batch).
+type dealIn[I any] struct {
+	g   *group
+	w   *worker
+	r   runner
+	seq uint64
+}
+
+func (d *dealIn[I]) put(ctx context.Context, items []I) error {
+	g := d.g
+	for len(items) > 0 {
+		b, err := g.freeBatch(ctx, d.w)
+		if err != nil {
+			return err
+		}
+		h := b.in.(*xhead[I])
+		k := copy(h.items[:cap(h.items)], items)
+		items = items[k:]
+		h.items = h.items[:k]
+		b.seq, b.last, b.err = d.seq, false, nil
+		d.seq++
+		if err := g.dispatch(ctx, d.w, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *dealIn[I]) end(ctx context.Context) error {
+	b, err := d.g.freeBatch(ctx, d.w)
+	if err != nil {
+		return err
+	}
+	return d.g.finish(ctx, b, d.seq)
 }
 
 func (g *group) dispatch(ctx context.Context, w *worker, b *xbatch) error {
@@ -280,10 +347,16 @@ func (g *group) task(b *xbatch) {
 	g.p.wg.Done()
 }
 
-// serve is a worker goroutine of a group not on a scheduler.
-func (g *group) serve(*runner) error {
+// serve is a worker goroutine of a group not on a scheduler; w's lane
+// records its waits for work.
+func (g *group) serve(w *worker) error {
 	for {
-		b, err := g.work.Pop(g.p.ctx)
+		b, err := g.work.TryPop()
+		if err == errEmpty {
+			t := g.p.clock()
+			b, err = g.work.Pop(g.p.ctx)
+			addI(&w.st.waitIn, g.p.clock()-t)
+		}
 		if err == errClosed {
 			return nil
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -195,7 +196,10 @@ func (p *Pipeline) start(ctx context.Context, s streamInfo, sink func()) error {
 	sink()
 	p.t0 = time.Now()
 	p.started.Store(true)
-	for _, n := range p.nodes {
+	// Downstream first: a stage's start may set up what the goroutines
+	// before it hand their output to (a batch group's free batches, when
+	// the stage before deals them itself).
+	for _, n := range slices.Backward(p.nodes) {
 		if n.start != nil {
 			n.start()
 		}

@@ -63,8 +63,10 @@ func TestStats(t *testing.T) {
 		}
 		t.Logf("%+v", s)
 	}
-	if end[3].QueueCap != 0 || end[2].QueueCap != 256 {
-		t.Errorf("queue capacities %d, %d", end[3].QueueCap, end[2].QueueCap)
+	// double reads a queue; half, fed by double alone, is dealt its
+	// batches by double's goroutine; tap is fused into half.
+	if end[1].QueueCap != 256 || end[2].QueueCap != 0 || end[3].QueueCap != 0 {
+		t.Errorf("queue capacities %d, %d, %d", end[1].QueueCap, end[2].QueueCap, end[3].QueueCap)
 	}
 	if end[4].Busy < time.Duration(n/2)*time.Microsecond/2 {
 		t.Errorf("slow was busy %v for %d items of 1µs", end[4].Busy, n/2)
