@@ -19,7 +19,7 @@ type Options struct {
 	Rounds int
 	// Duration is the target time of one implementation's run within a
 	// round; the operation count is calibrated to reach it. Zero means
-	// 100ms.
+	// 50ms.
 	Duration time.Duration
 	// Progress, if set, receives one line per scenario round.
 	Progress io.Writer
@@ -30,7 +30,7 @@ func (o Options) withDefaults() Options {
 		o.Rounds = 5
 	}
 	if o.Duration <= 0 {
-		o.Duration = 100 * time.Millisecond
+		o.Duration = 50 * time.Millisecond
 	}
 	return o
 }

@@ -1,6 +1,6 @@
 // Command bench runs weft's benchmark suite and prints a table.
 //
-// With no flags it runs the quick suite (every scenario, 5 rounds of 100ms
+// With no flags it runs the quick suite (every scenario, 5 rounds of 50ms
 // per implementation). Each scenario compares weft with its peers in the
 // same process, alternating between them every round; the table gives the
 // median time per operation, allocations per operation, and "vs ref", the
@@ -14,7 +14,7 @@
 //	-suite ring,sched     only these suites
 //	-run REGEXP           only scenarios whose suite/name matches
 //	-rounds N             rounds per implementation (default 5)
-//	-duration D           target time per implementation per round (default 100ms)
+//	-duration D           target time per implementation per round (default 50ms)
 //	-json                 one JSON object per result on stdout
 //	-markdown             a Markdown table, for docs/perf.md
 //	-cpuprofile FILE      write a CPU profile (split it with -tagfocus=scenario=NAME)
@@ -58,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) (err error) {
 		suites     = fs.String("suite", "", "comma-separated suites to run (default: all)")
 		pattern    = fs.String("run", "", "run only scenarios whose suite/name matches this regexp")
 		rounds     = fs.Int("rounds", 5, "rounds per implementation; the median is reported")
-		duration   = fs.Duration("duration", 100*time.Millisecond, "target time per implementation per round")
+		duration   = fs.Duration("duration", 50*time.Millisecond, "target time per implementation per round")
 		asJSON     = fs.Bool("json", false, "print one JSON object per result")
 		asMarkdown = fs.Bool("markdown", false, "print a Markdown table")
 		cpuprofile = fs.String("cpuprofile", "", "write a CPU profile to this file")
