@@ -68,8 +68,10 @@ func (e *Endpoint[In, Out]) laneCall(ctx context.Context, c *brkCell[In, Out], i
 	c.in, c.ctx = in, ctx
 	// Publish: the CAS is a full barrier after in and ctx, and fails if
 	// the worker closed the lane at shutdown.
+	// A closed broker takes no new message (lanes are retired only when
+	// the worker exits, after draining).
 	old := c.req.Load()
-	if old&brkRetired != 0 || !c.req.CompareAndSwap(old, g<<brkReqShift) {
+	if old&brkRetired != 0 || e.b.isClosed() || !c.req.CompareAndSwap(old, g<<brkReqShift) {
 		c.in, c.ctx = *new(In), nil
 		return zero, e.fail("request", ErrClosed), true
 	}
