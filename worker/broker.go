@@ -55,9 +55,10 @@ type BrokerOptions struct {
 // the mailbox accepted them; a request that travels by a lane instead (a
 // Client's, or an endpoint's shared one) runs after every mailbox message
 // that was sent before it. So the messages of one goroutine run in the
-// order it sent them, whichever way each went. A handler that blocks holds up the messages behind it, and a
-// handler must not wait on its own broker (a request, a stream) — it would
-// wait for itself until the timeout.
+// order it sent them, whichever way each went. A handler that blocks
+// holds up the messages behind it, and a handler must not wait on its own
+// broker (a request, a stream): it would wait for itself until the
+// timeout.
 //
 // Each request carries a correlation id, the generation of the caller's
 // reply cell. A caller that stops waiting (the default timeout, its

@@ -313,8 +313,8 @@ type brkCell[In, Out any] struct {
 	lane bool          // a Client's lane: never goes to the endpoint's pool
 	_    pad.Line
 
-	served atomic.Uint64 // a lane's last request taken; written by the worker only
-	timer  *time.Timer   // the default timeout while parked, made on first use; the owner's
+	served uint64      // a lane's last request taken; worker only
+	timer  *time.Timer // the default timeout while parked, made on first use; the owner's
 }
 
 // Bits of brkCell.req.

@@ -5,8 +5,6 @@ import (
 	"runtime"
 	"slices"
 	"sync/atomic"
-
-	"github.com/weftlabs/weft/internal/barrier"
 )
 
 // Client returns a handle on e for one goroutine: the fastest way to call
@@ -68,8 +66,10 @@ func (e *Endpoint[In, Out]) laneCall(ctx context.Context, c *brkCell[In, Out], i
 	c.in, c.ctx = in, ctx
 	// Publish: the CAS is a full barrier after in and ctx, and fails if
 	// the worker closed the lane at shutdown.
+	// A closed broker takes no new message (lanes are retired only when
+	// the worker exits, after draining).
 	old := c.req.Load()
-	if old&brkRetired != 0 || !c.req.CompareAndSwap(old, g<<brkReqShift) {
+	if old&brkRetired != 0 || e.b.isClosed() || !c.req.CompareAndSwap(old, g<<brkReqShift) {
 		c.in, c.ctx = *new(In), nil
 		return zero, e.fail("request", notSent{ErrClosed}), true
 	}
@@ -120,7 +120,8 @@ func (l brkLaneOf) retire() {
 // brkLaneRef is one lane in the worker's table.
 type brkLaneRef struct {
 	req    *atomic.Uint64 // the cell's req
-	served *atomic.Uint64 // the cell's served: written by the worker only
+	served *uint64        // the cell's served: worker only
+	state  *atomic.Uint64 // the cell's state, for lanesQueued
 	job    brkLaneJob     // the cell
 }
 
@@ -143,7 +144,7 @@ func brkOpenLane[In, Out any](e *Endpoint[In, Out]) (*brkCell[In, Out], error) {
 	if b.lanesClosed || b.isClosed() {
 		return nil, ErrClosed
 	}
-	ls := append(slices.Clone(*b.lanes.Load()), brkLaneRef{req: &c.req, served: &c.served, job: c})
+	ls := append(slices.Clone(*b.lanes.Load()), brkLaneRef{req: &c.req, served: &c.served, state: &c.state, job: c})
 	b.lanes.Store(&ls)
 	return c, nil
 }
@@ -170,12 +171,12 @@ func (lp *brkLoop) serveLanes() (worked bool) {
 	for i := range ls {
 		l := &ls[i]
 		r := l.req.Load()
-		if g := r >> brkReqShift; g != l.served.Load() {
+		if g := r >> brkReqShift; g != *l.served {
 			// Acquire: pairs with the client's CAS; in and ctx are ready.
 			if t := b.mbox.accepted(); b.mbox.head.Load() < t {
 				lp.drainTo(t)
 			}
-			barrier.StoreRelease(l.served, g)
+			*l.served = g
 			lp.curLane, lp.curGen = *l, g
 			l.job.brkServe(b, g)
 			lp.curLane = brkLaneRef{}
@@ -193,7 +194,7 @@ func (lp *brkLoop) serveLanes() (worked bool) {
 // taken, or has been retired (and waits to be dropped). Worker only.
 func (b *Broker) lanePending() bool {
 	for _, l := range *b.lanes.Load() {
-		if r := l.req.Load(); r>>brkReqShift != l.served.Load() || r&brkRetired != 0 {
+		if r := l.req.Load(); r>>brkReqShift != *l.served || r&brkRetired != 0 {
 			return true
 		}
 	}
@@ -211,8 +212,8 @@ func (lp *brkLoop) closeLanes() {
 	b.laneMu.Unlock()
 	for _, l := range ls {
 		old := l.req.Or(brkRetired)
-		if g := old >> brkReqShift; g != l.served.Load() {
-			barrier.StoreRelease(l.served, g)
+		if g := old >> brkReqShift; g != *l.served {
+			*l.served = g
 			lp.curLane, lp.curGen = l, g
 			l.job.brkServe(b, g)
 			lp.curLane = brkLaneRef{}
@@ -244,12 +245,12 @@ func (c *brkCell[In, Out]) brkLanePanic(b *Broker, g uint64, err error) {
 	c.reply(b, g, zero, err)
 }
 
-// lanesQueued counts the lane requests published and not yet taken by
-// the worker. Any goroutine; a snapshot.
+// lanesQueued counts the lane requests published and not yet answered
+// (queued or running). Any goroutine; a snapshot.
 func (b *Broker) lanesQueued() int {
 	n := 0
 	for _, l := range *b.lanes.Load() {
-		if l.req.Load()>>brkReqShift != l.served.Load() {
+		if l.req.Load()>>brkReqShift > l.state.Load()>>1 {
 			n++
 		}
 	}
