@@ -76,7 +76,8 @@ func (e *Endpoint[In, Out]) signature() string {
 //
 // A request takes the endpoint's shared lane when no other caller holds
 // it (one cache line each way, as a Client's), and otherwise a pooled
-// reply cell and a mailbox slot. In steady state Request allocates
+// reply cell and a mailbox slot. An endpoint's lane, once opened, is
+// polled by the worker until the broker closes. In steady state Request allocates
 // nothing: the cells are pooled, and a small pointer-free input travels
 // inside the mailbox slot.
 func (e *Endpoint[In, Out]) Request(ctx context.Context, in In) (Out, error) {

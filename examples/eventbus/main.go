@@ -75,8 +75,8 @@ func main() {
 		log.Fatal(err)
 	}
 
-	// Request-response over the same bus (it runs after startProcessing:
-	// the worker takes its mailbox in order).
+	// Request-response over the same bus. It runs after startProcessing:
+	// the worker runs one goroutine's messages in the order it sent them.
 	result, err := worker.Request[[]int, int](ctx, bus, "calculate", []int{1, 2, 3, 4, 5})
 	if err != nil {
 		log.Fatal(err)
@@ -98,7 +98,7 @@ func main() {
 		log.Fatal(err)
 	}
 	st := bus.Stats()
-	fmt.Printf("stats: messages=%d events delivered=%d\n", st.Handled, st.Events)
+	fmt.Printf("stats: messages=%d events delivered=%d\n", st.Handled+st.LaneRequests, st.Events)
 }
 
 func must[T any](v T, err error) T {
