@@ -405,6 +405,11 @@ func (c *brkCell[In, Out]) sleep(ctx context.Context, g uint64, limit time.Durat
 			why = ctx.Err()
 		case <-tc:
 			why = ErrTimeout
+			if err := ctx.Err(); err != nil {
+				// Both have passed (a late wake-up): the caller's own
+				// deadline is reported as the context's error.
+				why = err
+			}
 		}
 		c.req.And(^uint64(brkSleeping))
 		if why == nil {
