@@ -128,6 +128,13 @@ func (p *blockingPool) loop(s *Scheduler) {
 
 func (p *blockingPool) run(c *blockingCall, s *Scheduler) {
 	defer p.done.Add(1)
+	// The call itself recovers its panics; what can still panic here is
+	// an OnDone hook of its future, re-raised after the others ran.
+	defer func() {
+		if v := recover(); v != nil {
+			p.recovered(v, s)
+		}
+	}()
 	if s.state.Load() == stateAbandon {
 		p.notRun.Add(1)
 		c.fn(nil) // completes the future with ErrClosed
@@ -192,22 +199,28 @@ func goBlocking[R any](ctx context.Context, s *Scheduler, fn func(ctx context.Co
 			f.complete(*new(R), err)
 			return
 		}
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		defer context.AfterFunc(p.stop, cancel)()
-		defer func() {
-			if v := recover(); v != nil {
-				f.complete(*new(R), p.recovered(v, s))
-			}
-		}()
-		v, err := fn(ctx)
-		f.complete(v, err)
+		v, err := callBlocking(ctx, p, s, fn)
+		f.complete(v, err) // outside the call's recover: a hook's panic is not the call's result
 	}
 	err := p.submit(ctx, c, s)
 	if err != nil {
 		f.complete(*new(R), err)
 	}
 	return f, err
+}
+
+// callBlocking runs fn with a context that also ends when Shutdown gives
+// up, turning a panic into a *PanicError.
+func callBlocking[R any](ctx context.Context, p *blockingPool, s *Scheduler, fn func(ctx context.Context) (R, error)) (v R, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(p.stop, cancel)()
+	defer func() {
+		if r := recover(); r != nil {
+			v, err = *new(R), p.recovered(r, s)
+		}
+	}()
+	return fn(ctx)
 }
 
 // SubmitBlocking queues fn on the pool for blocking calls (see

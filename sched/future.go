@@ -48,39 +48,36 @@ var hooksRun = new(hook)
 // OnDone arranges for fn to be called once, when the task has finished —
 // run, failed, panicked, or dropped by Shutdown without running — or at
 // once, on the calling goroutine, if it already has. fn runs on the
-// goroutine that finished the task (a worker: it must not block), after
-// the result is set; Wait may return before fn has run. It is how code
-// that admits tasks (a pool's bounded queue) learns that a slot is free,
-// whether or not anybody waits for the future.
+// goroutine that finishes the task (a worker: it must not block, and must
+// not wait for the future itself), after the result is set and before
+// Wait returns to anyone: when Wait returns, every hook registered before
+// the task finished has run. It is how code that admits tasks (a pool's
+// bounded queue) learns that a slot is free, whether or not anybody waits
+// for the future. A panic in fn is re-raised on that goroutine once every
+// other hook has run and the future is complete (on a worker it is
+// handled as a task's panic).
 func (f *Future[R]) OnDone(fn func()) {
 	n := &hook{fn: fn}
 	for {
 		h := f.hooks.Load()
 		if h == hooksRun {
+			// complete has taken the stack: the result is set, and this
+			// hook is too late to be in it.
 			fn()
 			return
 		}
 		n.next = h
 		if f.hooks.CompareAndSwap(h, n) {
-			break
+			return // complete's swap will see it
 		}
-	}
-	// complete stores done and then loads hooks; this stored hooks and now
-	// loads done (both sequentially consistent). Either complete sees the
-	// hook, or this sees done — or both, and the swap decides who runs the
-	// stack.
-	if f.done.Load() {
-		f.runHooks()
 	}
 }
 
-// runHooks takes the stack of hooks, if nobody has, and runs it in the
-// order of registration.
-func (f *Future[R]) runHooks() {
+// runHooks takes the stack of hooks, marking it taken, and runs it in the
+// order of registration. A hook's panic is recovered so that the others
+// run; the first is returned.
+func (f *Future[R]) runHooks() (panicked any) {
 	h := f.hooks.Swap(hooksRun)
-	if h == hooksRun {
-		return
-	}
 	var rev *hook
 	for h != nil {
 		next := h.next
@@ -88,8 +85,17 @@ func (f *Future[R]) runHooks() {
 		h = next
 	}
 	for ; rev != nil; rev = rev.next {
-		rev.fn()
+		if v := callHook(rev.fn); v != nil && panicked == nil {
+			panicked = v
+		}
 	}
+	return panicked
+}
+
+func callHook(fn func()) (panicked any) {
+	defer func() { panicked = recover() }()
+	fn()
+	return nil
 }
 
 // Go starts fn as a top-level task and returns its future. From outside
@@ -114,6 +120,8 @@ func Go[R any](ctx context.Context, sp Spawner, fn func(w *Worker) (R, error)) *
 }
 
 // abandon completes the future of a task that Shutdown dropped.
+
+// abandon completes the future of a task that Shutdown dropped.
 func (f *Future[R]) abandon() {
 	f.fn = nil
 	f.complete(*new(R), ErrClosed)
@@ -122,26 +130,33 @@ func (f *Future[R]) abandon() {
 func (f *Future[R]) run(w *Worker) {
 	fn := f.fn
 	f.fn = nil
-	defer func() {
-		if v := recover(); v != nil {
-			var zero R
-			barrier.StoreRelease(&w.failed, w.failed.Load()+1)
-			f.complete(zero, w.recovered(v))
-		}
-	}()
-	v, err := fn(w)
+	v, err := f.call(w, fn)
 	if err != nil {
 		barrier.StoreRelease(&w.failed, w.failed.Load()+1)
 	}
-	f.complete(v, err)
+	f.complete(v, err) // outside call's recover: a hook's panic is not the task's result
 }
 
+// call runs fn, turning a panic into a *PanicError.
+func (f *Future[R]) call(w *Worker, fn func(w *Worker) (R, error)) (v R, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			var zero R
+			v, err = zero, w.recovered(p)
+		}
+	}()
+	return fn(w)
+}
+
+// complete sets the result, runs the OnDone hooks, and then publishes the
+// result to Done and Wait. Called once.
 func (f *Future[R]) complete(v R, err error) {
 	f.val, f.err = v, err
+	panicked := f.runHooks()
 	f.done.Store(true) // publishes val and err to whoever sees done
 	f.waiters.NotifyAll()
-	if f.hooks.Load() != nil {
-		f.runHooks()
+	if panicked != nil {
+		panic(panicked)
 	}
 }
 

@@ -27,16 +27,6 @@ type task struct {
 	j  *job
 }
 
-// drop abandons a task taken from the submission queue without running it
-// and reports whether it was a top-level task (to be counted as not run).
-func (t task) drop() bool {
-	if t.fn != nil {
-		return true // a submitted func: nobody waits for it
-	}
-	t.j.r.abandon()
-	return t.j.counted
-}
-
 // funcJob is a submitted func(*Worker) on its way into a deque: a worker
 // that takes a batch from the submission queue wraps each func it queues
 // for itself and thieves. Recycled through the free list of whichever

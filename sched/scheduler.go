@@ -329,7 +329,7 @@ func (s *Scheduler) Close() error {
 	s.state.CompareAndSwap(stateOpen, stateClosing)
 	s.idle.NotifyAll()
 	s.wg.Wait()
-	s.seal() // nothing is left to drop: the workers ran it all
+	s.seal(false) // nothing is left to drop: the workers ran it all
 	s.blocking.close(s)
 	s.blocking.wg.Wait()
 	s.blocking.cancel()
@@ -338,9 +338,12 @@ func (s *Scheduler) Close() error {
 }
 
 // Shutdown is Close with a deadline: when ctx ends before the accepted
-// tasks have run, workers drop what is still queued and Shutdown returns
-// ctx's error with the number of accepted tasks that did not run. A task
-// that is running cannot be interrupted; its worker exits when it returns.
+// tasks have run, workers drop what is still queued (futures complete with
+// ErrClosed) and Shutdown returns ctx's error with the number of accepted
+// tasks that did not run. A task that is running cannot be interrupted;
+// its worker exits when it returns, dropping what its own deque still
+// holds then — those tasks are not in the count Shutdown returns, but in
+// Stats.NotRun once dropped.
 func (s *Scheduler) Shutdown(ctx context.Context) (notRun int, err error) {
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
@@ -368,7 +371,7 @@ func (s *Scheduler) Shutdown(ctx context.Context) (notRun int, err error) {
 	// exclusive, so nothing is counted twice). Closing the queues first
 	// fails submitters still waiting for room with ErrClosed, so that
 	// nothing gets in after the last look.
-	s.seal()
+	s.seal(true)
 	// Workers not inside a task exit promptly, counting what they drop;
 	// queued blocking calls complete with ErrClosed. Wait for them, but
 	// not for a task or call that does not return.
@@ -384,8 +387,12 @@ func (s *Scheduler) Shutdown(ctx context.Context) (notRun int, err error) {
 
 // seal closes the submission queue and the workers' mailboxes and drops
 // what is in them: futures complete with ErrClosed, and every top-level
-// task dropped is counted as not run.
-func (s *Scheduler) seal() {
+// task dropped is counted as not run. With blocking set (Shutdown past
+// its deadline) it also drops the blocking calls still queued, which no
+// goroutine may be free to take. Tasks in the deque of a worker still
+// inside a long task stay there until it returns; the worker drops them
+// then.
+func (s *Scheduler) seal(blocking bool) {
 	s.inject.Close()
 	var dropped uint64
 	for {
@@ -393,7 +400,12 @@ func (s *Scheduler) seal() {
 		if err != nil {
 			break
 		}
-		if t.drop() {
+		if t.fn != nil {
+			dropped++ // a submitted func: nobody waits for it
+			continue
+		}
+		s.abandon(t.j)
+		if t.j.counted {
 			dropped++
 		}
 	}
@@ -404,12 +416,37 @@ func (s *Scheduler) seal() {
 			if err != nil {
 				break
 			}
-			j.r.abandon()
+			s.abandon(j)
 			dropped++
 		}
 	}
 	s.notRun.Add(dropped)
 	s.submitted.Add(-dropped) // dropped tasks will never complete
+	if !blocking {
+		return
+	}
+	p := s.blocking
+	for {
+		j, err := p.q.TryPop()
+		if err != nil {
+			break
+		}
+		s.abandon(j)
+		p.notRun.Add(1)
+		p.done.Add(1)
+	}
+}
+
+// abandon drops j off any worker. A panic in one of its future's OnDone
+// hooks is reported as a blocking call's would be (PanicHandler, worker
+// -1), not raised in the caller of Close or Shutdown.
+func (s *Scheduler) abandon(j *job) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.blocking.recovered(v, s)
+		}
+	}()
+	j.r.abandon()
 }
 
 func (s *Scheduler) notRunTotal() int { return int(s.notRun.Load() + s.blocking.notRun.Load()) }

@@ -363,7 +363,7 @@ func (w *Worker) drop() {
 	var n uint64
 	for j := w.dq.pop(); j != nil; j = w.dq.pop() {
 		if j.counted {
-			j.r.abandon()
+			w.abandon(j)
 			n++
 		} else {
 			w.execute(j)
@@ -374,7 +374,12 @@ func (w *Worker) drop() {
 		if err != nil {
 			break
 		}
-		if t.drop() {
+		if t.fn != nil {
+			n++ // a submitted func: nobody waits for it
+			continue
+		}
+		w.abandon(t.j)
+		if t.j.counted {
 			n++
 		}
 	}
@@ -383,11 +388,22 @@ func (w *Worker) drop() {
 		if err != nil {
 			break
 		}
-		j.r.abandon()
+		w.abandon(j)
 		n++
 	}
 	w.s.notRun.Add(n)
 	w.s.submitted.Add(-n) // dropped tasks will never complete
+}
+
+// abandon drops j without running it; a panic in an OnDone hook of its
+// future is recovered and recorded as this worker's.
+func (w *Worker) abandon(j *job) {
+	defer func() {
+		if v := recover(); v != nil {
+			w.recovered(v)
+		}
+	}()
+	j.r.abandon()
 }
 
 // execute runs one job, recovering a panic that escapes it.

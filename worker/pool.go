@@ -269,7 +269,8 @@ func (p *Pool[In, Out]) Execute(ctx context.Context, in In) (Out, error) {
 		var zero Out
 		return zero, err
 	}
-	return f.Wait(ctx)
+	out, err := f.Wait(ctx)
+	return out, mapSchedErr(err) // a task dropped at shutdown: ErrClosed too
 }
 
 // Submit queues in and returns the task's future, waiting for room while
@@ -378,13 +379,15 @@ func (p *Pool[In, Out]) Map(ctx context.Context, ins []In, opt MapOptions) ([]Ou
 	if lanes == 0 {
 		return out, nil
 	}
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
-		next  atomic.Int64
-		mu    sync.Mutex
-		errs  []error
-		first error
+		stopped atomic.Bool // a lane left inputs behind: ctx ended
+		next    atomic.Int64
+		mu      sync.Mutex
+		errs    []error
+		first   error
 	)
 	fail := func(i int, err error) {
 		err = fmt.Errorf("worker: input %d: %w", i, err)
@@ -412,6 +415,7 @@ func (p *Pool[In, Out]) Map(ctx context.Context, ins []In, opt MapOptions) ([]Ou
 			}
 			for i := lo; i < min(lo+int(chunk), len(ins)); i++ {
 				if !opt.CollectErrors && ctx.Err() != nil {
+					stopped.Store(true)
 					return struct{}{}, nil
 				}
 				v, err := p.run(ctx, st, ins[i])
@@ -426,7 +430,11 @@ func (p *Pool[In, Out]) Map(ctx context.Context, ins []In, opt MapOptions) ([]Ou
 	futures := make([]*sched.Future[struct{}], 0, lanes)
 	for range lanes {
 		if err := p.admit(ctx, true); err != nil {
-			cancel()
+			// The lanes already admitted take every input between them;
+			// with none, nothing runs.
+			if len(futures) == 0 {
+				return out, err
+			}
 			break
 		}
 		var f *sched.Future[struct{}]
@@ -458,8 +466,10 @@ func (p *Pool[In, Out]) Map(ctx context.Context, ins []In, opt MapOptions) ([]Ou
 			cancel()
 		}
 	}
-	if len(futures) < lanes && first == nil {
-		if err := ctx.Err(); err != nil {
+	if first == nil && stopped.Load() {
+		// The lanes stopped before running every input, and no input
+		// failed: the caller's context ended.
+		if err := parent.Err(); err != nil {
 			return out, err
 		}
 	}

@@ -27,6 +27,10 @@ type Endpoint[In, Out any] struct {
 	// outPtrs: Out holds pointers, so a reply taken from a cell is cleared
 	// to let the garbage collector have it.
 	inline, outPtrs bool
+	// dropped is the reply to a request that a shutdown dropped unrun: one
+	// value per endpoint, so that a caller can tell it (by identity) from
+	// an error the handler returned.
+	dropped error
 	// cells holds this endpoint's free reply cells. A cell serves one
 	// endpoint for life, so only this broker's worker ever writes it.
 	cells sync.Pool
@@ -53,6 +57,7 @@ func Handle[In, Out any](b *Broker, msgType string, h func(ctx context.Context, 
 		b: b, name: msgType, h: h,
 		inline:  brkInlineable[In](),
 		outPtrs: brkHasPointers(reflect.TypeFor[Out]()),
+		dropped: errNotRun(msgType),
 	}
 	e.cells.New = func() any { return brkNewCell(e) }
 	if err := b.register(msgType, e); err != nil {
@@ -81,37 +86,44 @@ func (e *Endpoint[In, Out]) signature() string {
 // nothing: the cells are pooled, and a small pointer-free input travels
 // inside the mailbox slot.
 func (e *Endpoint[In, Out]) Request(ctx context.Context, in In) (Out, error) {
+	out, err, _ := e.request(ctx, in)
+	return out, err
+}
+
+// request is Request that also reports whether the message was sent
+// (false: it never reached the worker, and in is still the caller's).
+func (e *Endpoint[In, Out]) request(ctx context.Context, in In) (_ Out, _ error, sent bool) {
 	if ctx != nil && e.fastBusy.Load() == 0 && e.fastBusy.CompareAndSwap(0, 1) {
 		if c := e.fastLane(); c != nil {
-			out, err, kept := e.laneCall(ctx, c, in)
+			out, kept, sent, err := e.laneCall(ctx, c, in)
 			if !kept {
 				e.fast.CompareAndSwap(c, nil) // retired: the next caller opens another
 			}
 			barrier.StoreRelease32(&e.fastBusy, 0)
-			return out, err
+			return out, err, sent
 		}
 		barrier.StoreRelease32(&e.fastBusy, 0)
 	}
 	c := e.cells.Get().(*brkCell[In, Out])
-	out, err, kept := e.call(ctx, c, in)
+	out, kept, sent, err := e.call(ctx, c, in)
 	if kept {
 		e.cells.Put(c)
 	}
-	return out, err
+	return out, err, sent
 }
 
 // call is one request through cell c. kept reports whether c is still the
 // caller's (false: the caller gave up and the cell went to the worker).
-func (e *Endpoint[In, Out]) call(ctx context.Context, c *brkCell[In, Out], in In) (_ Out, _ error, kept bool) {
+func (e *Endpoint[In, Out]) call(ctx context.Context, c *brkCell[In, Out], in In) (_ Out, kept, sent bool, _ error) {
 	var zero Out
 	g, err := e.send(ctx, c, in, false)
 	if err != nil {
-		return zero, e.fail("request", notSent{err}), true
+		return zero, true, false, e.fail("request", err)
 	}
 	if err := c.await(ctx, g, e.b.waitLimit()); err != nil {
 		// The cell is the worker's now (see brkCell).
 		e.b.timeouts.Add(1)
-		return zero, e.fail("request", err), false
+		return zero, false, true, e.fail("request", err)
 	}
 	out, err := c.out, c.err
 	// Clear only what holds pointers: a write would take the reply line
@@ -126,7 +138,7 @@ func (e *Endpoint[In, Out]) call(ctx context.Context, c *brkCell[In, Out], in In
 		var zi In
 		c.in = zi
 	}
-	return out, err, true
+	return out, true, true, err
 }
 
 // Post sends in to the worker without waiting for the reply (the guide's
@@ -152,7 +164,7 @@ var errNilContext = fmt.Errorf("%w: nil context", ErrInvalidOptions)
 
 // errNotRun is the error of a message dropped by Shutdown's deadline.
 func errNotRun(msgType string) error {
-	return fmt.Errorf("worker: %q %w", msgType, errDropped)
+	return fmt.Errorf("worker: %q not run: %w", msgType, ErrClosed)
 }
 
 // send puts a request (or a post) for in into the mailbox, with c as its
@@ -485,7 +497,7 @@ func (c *brkCell[In, Out]) brkRun(b *Broker, s *mboxSlot) {
 	if b.aborting.Load() {
 		b.notRun.Add(1)
 		var zero Out
-		c.reply(b, s.gen, zero, errNotRun(c.ep.name))
+		c.reply(b, s.gen, zero, c.ep.dropped)
 		return
 	}
 	out, err := c.ep.h(s.ctx, in)

@@ -48,7 +48,7 @@ func (cl *Client[In, Out]) Request(ctx context.Context, in In) (Out, error) {
 		// A Client dropped without Close retires its lane when collected.
 		runtime.AddCleanup(cl, brkLaneOf.retire, brkLaneOf{e.b, &c.req})
 	}
-	out, err, kept := e.laneCall(ctx, c, in)
+	out, kept, _, err := e.laneCall(ctx, c, in)
 	if !kept {
 		cl.c = nil
 	}
@@ -58,7 +58,7 @@ func (cl *Client[In, Out]) Request(ctx context.Context, in In) (Out, error) {
 // laneCall is one request through lane c, which the caller holds
 // exclusively. kept reports whether the lane is still usable (false: the
 // caller gave up, and the lane is retired).
-func (e *Endpoint[In, Out]) laneCall(ctx context.Context, c *brkCell[In, Out], in In) (_ Out, _ error, kept bool) {
+func (e *Endpoint[In, Out]) laneCall(ctx context.Context, c *brkCell[In, Out], in In) (_ Out, kept, sent bool, _ error) {
 	var zero Out
 	// The lane is free: its last request was answered (a given-up one
 	// retires the lane), so the worker has finished reading in and ctx.
@@ -71,7 +71,7 @@ func (e *Endpoint[In, Out]) laneCall(ctx context.Context, c *brkCell[In, Out], i
 	old := c.req.Load()
 	if old&brkRetired != 0 || e.b.isClosed() || !c.req.CompareAndSwap(old, g<<brkReqShift) {
 		c.in, c.ctx = *new(In), nil
-		return zero, e.fail("request", notSent{ErrClosed}), true
+		return zero, true, false, e.fail("request", ErrClosed)
 	}
 	if m := &e.b.mbox; m.idle.Waiting() {
 		m.idle.Notify(1)
@@ -79,7 +79,7 @@ func (e *Endpoint[In, Out]) laneCall(ctx context.Context, c *brkCell[In, Out], i
 	if err := c.await(ctx, g, e.b.waitLimit()); err != nil {
 		e.b.timeouts.Add(1)
 		brkLaneOf{e.b, &c.req}.retire()
-		return zero, e.fail("request", err), false
+		return zero, false, true, e.fail("request", err)
 	}
 	out, err := c.out, c.err
 	if err != nil {
@@ -88,7 +88,7 @@ func (e *Endpoint[In, Out]) laneCall(ctx context.Context, c *brkCell[In, Out], i
 	if e.outPtrs {
 		c.out = zero
 	}
-	return out, err, true
+	return out, true, true, err
 }
 
 // Close retires the client's lane: the worker stops polling it. Requests
@@ -228,7 +228,7 @@ func (c *brkCell[In, Out]) brkServe(b *Broker, g uint64) {
 		b.notRun.Add(1)
 		var zero Out
 		c.ctx = nil
-		c.reply(b, g, zero, errNotRun(c.ep.name))
+		c.reply(b, g, zero, c.ep.dropped)
 		return
 	}
 	out, err := c.ep.h(ctx, in)

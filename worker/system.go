@@ -235,9 +235,13 @@ func (sys *System[S, In, Out]) ProcessBatch(ctx context.Context, ins []In) ([]Ou
 //
 // When ctx ends first, Broadcast returns ctx's error and the calls that
 // have not started by then never will: a broadcast may reach only some
-// workers. Shutdown waits for a Broadcast in progress. Calling Broadcast
-// from inside one of the system's own tasks is an error (it would wait for
-// its own worker).
+// workers. Shutdown waits for a Broadcast in progress.
+//
+// Do not call Broadcast from inside a task that runs on the system's
+// workers: a CPU call would wait for its own worker, an IO call for the
+// state its task holds. With the task's own context Broadcast detects
+// this and fails with ErrInvalidOptions; with any other context it waits
+// until that context ends.
 func (sys *System[S, In, Out]) Broadcast(ctx context.Context, fn func(ctx context.Context, st *S) error) error {
 	if fn == nil {
 		return fmt.Errorf("%w: nil function", ErrInvalidOptions)
@@ -278,15 +282,14 @@ func (sys *System[S, In, Out]) Broadcast(ctx context.Context, fn func(ctx contex
 	var futures []*sched.Future[struct{}]
 	for _, st := range p.states.states() {
 		futures = append(futures, sched.GoBlocking(ctx, p.s, func(ctx context.Context) (struct{}, error) {
-			if !bc.start() {
-				return struct{}{}, nil
-			}
-			defer bc.done()
+			// The state first: a task may hold it, and Broadcast must not
+			// wait for that task once its ctx has ended (start fails then).
 			st.mu.Lock()
 			defer st.mu.Unlock()
-			if st.dead {
-				return struct{}{}, nil // retired since: not a worker any more
+			if st.dead || !bc.start() {
+				return struct{}{}, nil // retired since, or too late
 			}
+			defer bc.done()
 			if err := fn(p.threads.ioContext(ctx), state(st)); err != nil {
 				bc.fail(fmt.Errorf("state %d: %w", st.id, err))
 			}
@@ -407,8 +410,10 @@ type ShutdownReport struct {
 // taking tasks (ErrClosed from now on), lets the accepted ones finish
 // while ctx allows, closes the shared resources and the health monitor,
 // and takes the metrics off expvar. When ctx ends first it returns ctx's
-// error, and the report counts what did not finish. It is idempotent:
-// later calls return the first call's outcome.
+// error, and the report counts what did not finish; the resources are
+// closed then all the same, under the tasks still running (Go cannot stop
+// them), and the workers' states are retired when the last of those ends.
+// It is idempotent: later calls return the first call's outcome.
 func (sys *System[S, In, Out]) Shutdown(ctx context.Context) (ShutdownReport, error) {
 	sys.shutOnce.Do(func() {
 		n, err := sys.pool.Shutdown(ctx)

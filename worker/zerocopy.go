@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 
@@ -33,11 +32,13 @@ import (
 // before the request is sent, whatever happens next. If the handler never
 // gets the message — no such handler, wrong types, a closed broker, no
 // room in the mailbox before ctx or the default timeout ended, or dropped
-// unrun at shutdown — the transferred handle is released, so that a pool
-// block is not lost. Otherwise the handler owns it, also when the caller
-// stops waiting for the reply: the message may still be with the handler,
-// and releasing it under the handler's feet would hand its memory to
-// someone else.
+// unrun at shutdown while the caller waited — the transferred handle is
+// released, so that a pool block is not lost. Otherwise the handler owns
+// it, also when the caller stops waiting for the reply: the message may
+// still be with the handler, and releasing it under the handler's feet
+// would hand its memory to someone else. (A message whose caller stopped
+// waiting and that a shutdown then drops unrun keeps its handle: its
+// block is lost until the arena is closed.)
 func TransferRequest[Out any](ctx context.Context, b *Broker, msgType string, buf *shm.Buffer) (Out, error) {
 	var zero Out
 	moved, err := buf.Transfer()
@@ -61,7 +62,10 @@ func ShareRequest[Out any](ctx context.Context, b *Broker, msgType string, buf *
 }
 
 // sendBuffer requests msgType with buf, a handle the handler is to own,
-// and releases buf if the handler never got it.
+// and releases buf if the handler never got it: the lookup failed, the
+// message never reached the worker, or a shutdown dropped it unrun while
+// the caller still waited (the endpoint's own dropped reply, told by
+// identity, so that an error the handler returns cannot pass for it).
 func sendBuffer[Out any](ctx context.Context, b *Broker, msgType string, buf *shm.Buffer) (Out, error) {
 	e, err := brkLookup[*Endpoint[*shm.Buffer, Out]](b, msgType, "request", reflect.TypeFor[*shm.Buffer](), reflect.TypeFor[Out]())
 	if err != nil {
@@ -69,8 +73,8 @@ func sendBuffer[Out any](ctx context.Context, b *Broker, msgType string, buf *sh
 		var zero Out
 		return zero, err
 	}
-	out, err := e.Request(ctx, buf)
-	if refused(err) {
+	out, err, sent := e.request(ctx, buf)
+	if !sent || err == e.dropped {
 		buf.Release()
 	}
 	return out, err
@@ -107,27 +111,4 @@ func TransferAll(bufs ...*shm.Buffer) ([]*shm.Buffer, error) {
 		out = append(out, moved)
 	}
 	return out, nil
-}
-
-// notSent marks the error of a request that never reached the mailbox,
-// so that TransferRequest knows the buffer is still its own. It is
-// transparent: its message and its Unwrap are the error's.
-type notSent struct{ err error }
-
-func (e notSent) Error() string { return e.err.Error() }
-func (e notSent) Unwrap() error { return e.err }
-
-// errDropped is in the reply to a request that a shutting-down broker
-// dropped without running it (see errNotRun).
-var errDropped = fmt.Errorf("not run: %w", ErrClosed)
-
-// refused reports whether a request's error says the handler never got
-// the message: the lookup failed (no such handler, wrong types, closed),
-// the message never entered the mailbox, or the broker dropped it unrun.
-// Any other error — the handler's own, a timeout or an ended context
-// while the message was queued or running — leaves the message, and what
-// it carries, with the handler.
-func refused(err error) bool {
-	var ns notSent
-	return errors.As(err, &ns) || errors.Is(err, errDropped)
 }
