@@ -394,31 +394,10 @@ func (s *Scheduler) Shutdown(ctx context.Context) (notRun int, err error) {
 // then.
 func (s *Scheduler) seal(blocking bool) {
 	s.inject.Close()
-	var dropped uint64
-	for {
-		t, err := s.inject.TryPop()
-		if err != nil {
-			break
-		}
-		if t.fn != nil {
-			dropped++ // a submitted func: nobody waits for it
-			continue
-		}
-		s.abandon(t.j)
-		if t.j.counted {
-			dropped++
-		}
-	}
+	dropped := s.dropInjected(s.abandon)
 	for _, w := range s.workers {
 		w.mail.Close()
-		for {
-			j, err := w.mail.TryPop()
-			if err != nil {
-				break
-			}
-			s.abandon(j)
-			dropped++
-		}
+		dropped += w.dropMail(s.abandon)
 	}
 	s.notRun.Add(dropped)
 	s.submitted.Add(-dropped) // dropped tasks will never complete
@@ -434,6 +413,38 @@ func (s *Scheduler) seal(blocking bool) {
 		s.abandon(j)
 		p.notRun.Add(1)
 		p.done.Add(1)
+	}
+}
+
+// dropInjected empties the submission queue without running what it
+// holds, abandoning each job with abandon, and returns the number of
+// top-level tasks dropped.
+func (s *Scheduler) dropInjected(abandon func(*job)) (dropped uint64) {
+	for {
+		t, err := s.inject.TryPop()
+		if err != nil {
+			return dropped
+		}
+		if t.fn != nil {
+			dropped++ // a submitted func: nobody waits for it
+			continue
+		}
+		abandon(t.j)
+		if t.j.counted {
+			dropped++
+		}
+	}
+}
+
+// dropMail empties w's mailbox the same way (every mail job is top-level).
+func (w *Worker) dropMail(abandon func(*job)) (dropped uint64) {
+	for {
+		j, err := w.mail.TryPop()
+		if err != nil {
+			return dropped
+		}
+		abandon(j)
+		dropped++
 	}
 }
 

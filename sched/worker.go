@@ -369,28 +369,8 @@ func (w *Worker) drop() {
 			w.execute(j)
 		}
 	}
-	for {
-		t, err := w.s.inject.TryPop()
-		if err != nil {
-			break
-		}
-		if t.fn != nil {
-			n++ // a submitted func: nobody waits for it
-			continue
-		}
-		w.abandon(t.j)
-		if t.j.counted {
-			n++
-		}
-	}
-	for {
-		j, err := w.mail.TryPop()
-		if err != nil {
-			break
-		}
-		w.abandon(j)
-		n++
-	}
+	n += w.s.dropInjected(w.abandon)
+	n += w.dropMail(w.abandon)
 	w.s.notRun.Add(n)
 	w.s.submitted.Add(-n) // dropped tasks will never complete
 }

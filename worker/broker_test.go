@@ -19,17 +19,6 @@ func brkScaled(n int) int {
 	return max(n, 1)
 }
 
-// brkEventually waits (up to a generous bound) for cond.
-func brkEventually(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in 10s")
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
-}
-
 func newTestBroker(t *testing.T, opt BrokerOptions) *Broker {
 	t.Helper()
 	b, err := NewBroker(opt)
@@ -265,7 +254,7 @@ func TestBrokerShutdownDeadline(t *testing.T) {
 			errs <- err
 		}()
 	}
-	brkEventually(t, func() bool { return int(b.Stats().Accepted)+b.lanesQueued() == n })
+	eventually(t, func() bool { return int(b.Stats().Accepted)+b.lanesQueued() == n })
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
 	unfinished, err := b.Shutdown(sctx)

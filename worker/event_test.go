@@ -180,7 +180,7 @@ func TestEventsPostFailureAndListenerPanic(t *testing.T) {
 	if err := <-got; !errors.Is(err, errBad) {
 		t.Fatalf("ErrorEvent delivered %v", err)
 	}
-	brkEventually(t, func() bool { return b.Stats().ListenerPanics == 1 })
+	eventually(t, func() bool { return b.Stats().ListenerPanics == 1 })
 	if st := b.Stats(); st.Failed != 1 || st.Late != 0 {
 		t.Fatalf("stats: %+v (a post is not a late reply)", st)
 	}

@@ -85,7 +85,7 @@ type HealthMonitor struct {
 	quit      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
-	published []*atomic.Pointer[HealthMonitor] // expvar pages, cleared by Close
+	published []*expvarPage // expvar pages, blanked by Close
 }
 
 // healthTotals are counts summed over recorders.
@@ -281,8 +281,8 @@ func (m *HealthMonitor) Close() error {
 	m.closeOnce.Do(func() {
 		m.mu.Lock()
 		m.closed.Store(true)
-		for _, p := range m.published {
-			p.Store(nil)
+		for _, pg := range m.published {
+			expvarPagesOf.blank(pg)
 		}
 		m.mu.Unlock()
 		close(m.quit)

@@ -125,20 +125,27 @@ func (e *Endpoint[In, Out]) call(ctx context.Context, c *brkCell[In, Out], in In
 		e.b.timeouts.Add(1)
 		return zero, false, true, e.fail("request", err)
 	}
-	out, err := c.out, c.err
-	// Clear only what holds pointers: a write would take the reply line
-	// from the worker's cache for nothing.
-	if err != nil {
-		c.err = nil
-	}
-	if e.outPtrs {
-		c.out = zero
-	}
+	out, err := e.takeReply(c)
 	if !e.inline {
 		var zi In
 		c.in = zi
 	}
 	return out, true, true, err
+}
+
+// takeReply returns the reply in c and clears what of it holds pointers,
+// so that the garbage collector may have it; only that: a write would take
+// the reply line from the worker's cache for nothing.
+func (e *Endpoint[In, Out]) takeReply(c *brkCell[In, Out]) (Out, error) {
+	out, err := c.out, c.err
+	if err != nil {
+		c.err = nil
+	}
+	if e.outPtrs {
+		var zero Out
+		c.out = zero
+	}
+	return out, err
 }
 
 // Post sends in to the worker without waiting for the reply (the guide's

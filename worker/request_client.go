@@ -81,13 +81,7 @@ func (e *Endpoint[In, Out]) laneCall(ctx context.Context, c *brkCell[In, Out], i
 		brkLaneOf{e.b, &c.req}.retire()
 		return zero, false, true, e.fail("request", err)
 	}
-	out, err := c.out, c.err
-	if err != nil {
-		c.err = nil
-	}
-	if e.outPtrs {
-		c.out = zero
-	}
+	out, err := e.takeReply(c)
 	return out, true, true, err
 }
 

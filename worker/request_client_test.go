@@ -51,7 +51,7 @@ func TestClientRequest(t *testing.T) {
 		t.Fatalf("nil context: %v", err)
 	}
 	// The worker counts a request just after replying.
-	brkEventually(t, func() bool { return b.Stats().LaneRequests == 203 })
+	eventually(t, func() bool { return b.Stats().LaneRequests == 203 })
 	if st := b.Stats(); st.Accepted != 0 {
 		t.Fatalf("stats: %+v", st)
 	}
@@ -59,7 +59,7 @@ func TestClientRequest(t *testing.T) {
 		t.Fatalf("%d lanes, want 1", brkLanes(b))
 	}
 	cl.Close()
-	brkEventually(t, func() bool { return brkLanes(b) == 0 })
+	eventually(t, func() bool { return brkLanes(b) == 0 })
 	// A closed client opens a new lane when used again.
 	if v, err := cl.Request(ctx, "again"); v != "AGAIN" || err != nil {
 		t.Fatalf("after Close: %q, %v", v, err)
@@ -81,7 +81,7 @@ func TestClientLaneCollected(t *testing.T) {
 			t.Fatal(err)
 		}
 	}()
-	brkEventually(t, func() bool {
+	eventually(t, func() bool {
 		runtime.GC()
 		return brkLanes(b) == 0
 	})
@@ -228,7 +228,7 @@ func TestClientShutdownDeadline(t *testing.T) {
 		_, err := ep.Client().Request(context.Background(), 1)
 		done <- err
 	}()
-	brkEventually(t, func() bool { return brkLanes(b) == 1 })
+	eventually(t, func() bool { return brkLanes(b) == 1 })
 	time.Sleep(time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
@@ -314,7 +314,7 @@ func TestStressClientTimeouts(t *testing.T) {
 	}
 	// Every given-up request is resolved by the worker eventually, and
 	// every lane is dropped once retired and idle.
-	brkEventually(t, func() bool { return b.Stats().Late == total && brkLanes(b) == 0 })
+	eventually(t, func() bool { return b.Stats().Late == total && brkLanes(b) == 0 })
 	if st := b.Stats(); st.Timeouts != total {
 		t.Fatalf("gave up on %d; Timeouts %d", total, st.Timeouts)
 	}

@@ -50,7 +50,7 @@ func TestRequestReply(t *testing.T) {
 	}
 	// The worker counts a message handled just after replying. One caller
 	// at a time: every request took the endpoint's shared lane.
-	brkEventually(t, func() bool { return b.Stats().LaneRequests == 301 })
+	eventually(t, func() bool { return b.Stats().LaneRequests == 301 })
 	if st := b.Stats(); st.Accepted != 0 || st.Failed != 0 {
 		t.Fatalf("stats: %+v", st)
 	}
@@ -221,10 +221,10 @@ func TestStressRequestTimeouts(t *testing.T) {
 	if st.Late != gaveUp.Load() || st.Timeouts != gaveUp.Load() {
 		t.Fatalf("gave up on %d requests; stats say Late %d, Timeouts %d", gaveUp.Load(), st.Late, st.Timeouts)
 	}
-	brkEventually(t, func() bool { st := b.Stats(); return st.Handled+st.LaneRequests == uint64(callers*each+1) })
+	eventually(t, func() bool { st := b.Stats(); return st.Handled+st.LaneRequests == uint64(callers*each+1) })
 	// The endpoint's shared lane was given up and replaced many times:
 	// the retired ones are dropped.
-	brkEventually(t, func() bool { return brkLanes(b) <= 1 })
+	eventually(t, func() bool { return brkLanes(b) <= 1 })
 	t.Logf("%d of %d requests gave up", gaveUp.Load(), callers*each)
 }
 

@@ -3,10 +3,8 @@ package worker
 import (
 	"context"
 	"errors"
-	"expvar"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/weftlabs/weft/sched"
@@ -86,7 +84,7 @@ func newSystem[S, In, Out any](opt SystemOptions, newState func(int) any, handle
 	}
 	sys := &System[S, In, Out]{start: time.Now()}
 	if opt.Publish != "" {
-		page, err := systemPages.claim(opt.Publish, func() any { return sys.Metrics() })
+		page, err := expvarPagesOf.claim(opt.Publish, func() any { return sys.Metrics() })
 		if err != nil {
 			return nil, err
 		}
@@ -94,7 +92,7 @@ func newSystem[S, In, Out any](opt SystemOptions, newState func(int) any, handle
 	}
 	fail := func(err error) (*System[S, In, Out], error) {
 		if sys.page != nil {
-			systemPages.free(sys.page)
+			expvarPagesOf.free(sys.page)
 		}
 		return nil, err
 	}
@@ -119,70 +117,9 @@ func newSystem[S, In, Out any](opt SystemOptions, newState func(int) any, handle
 	}
 	sys.pool = p
 	if sys.page != nil {
-		systemPages.open(sys.page)
+		expvarPagesOf.open(sys.page)
 	}
 	return sys, nil
-}
-
-// systemPages are the expvar pages of Systems. expvar cannot take a name
-// back, so a page, once published, stays and is handed to the next System
-// that asks for its name after the last one shut down; it shows null in
-// between.
-var systemPages = expvarPages{pages: map[string]*expvarPage{}}
-
-type expvarPages struct {
-	mu    sync.Mutex
-	pages map[string]*expvarPage
-}
-
-// expvarPage is one published name and what it shows now.
-type expvarPage struct {
-	name    string
-	taken   bool       // a System holds it; under expvarPages.mu
-	pending func() any // what open will show; under expvarPages.mu
-	show    atomic.Pointer[func() any]
-}
-
-// claim reserves name for a System. It fails with ErrNameTaken when a live
-// System holds the name, or when something other than a System published
-// it. The page shows null until open.
-func (ps *expvarPages) claim(name string, show func() any) (*expvarPage, error) {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	pg := ps.pages[name]
-	switch {
-	case pg != nil && pg.taken:
-		return nil, fmt.Errorf("%w: expvar %q: another System publishes there", ErrNameTaken, name)
-	case pg == nil && expvar.Get(name) != nil:
-		return nil, fmt.Errorf("%w: expvar %q", ErrNameTaken, name)
-	case pg == nil:
-		pg = &expvarPage{name: name}
-		expvar.Publish(name, expvar.Func(func() any {
-			if f := pg.show.Load(); f != nil {
-				return (*f)()
-			}
-			return nil
-		}))
-		ps.pages[name] = pg
-	}
-	pg.taken, pg.pending = true, show
-	return pg, nil
-}
-
-// open makes a claimed page show its System.
-func (ps *expvarPages) open(pg *expvarPage) {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	f := pg.pending
-	pg.show.Store(&f)
-}
-
-// free shows null on the page and gives its name back.
-func (ps *expvarPages) free(pg *expvarPage) {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	pg.show.Store(nil)
-	pg.taken, pg.pending = false, nil
 }
 
 // Execute runs one task and returns its result (see Pool.Execute), after
@@ -423,7 +360,7 @@ func (sys *System[S, In, Out]) Shutdown(ctx context.Context) (ShutdownReport, er
 			sys.health.Close()
 		}
 		if sys.page != nil {
-			systemPages.free(sys.page)
+			expvarPagesOf.free(sys.page)
 		}
 		sys.shutErr = err
 	})

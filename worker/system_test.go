@@ -234,7 +234,7 @@ func TestSystemShutdownWithWorkInFlight(t *testing.T) {
 		}
 		futures.Go(func() { f.Wait(ctx) })
 	}
-	waitUntil(t, func() bool { return sys.Metrics().Pool.ActiveTasks == 2 })
+	eventually(t, func() bool { return sys.Metrics().Pool.ActiveTasks == 2 })
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
 	rep, err := sys.Shutdown(sctx)
@@ -370,7 +370,7 @@ func TestSystemUnhealthyWorkers(t *testing.T) {
 	if m.FailingWorkers != 1 || m.HealthyWorkers != 0 {
 		t.Fatalf("health after 20 failures: %+v", m)
 	}
-	waitUntil(t, func() bool { return flagged.Load() == 1 })
+	eventually(t, func() bool { return flagged.Load() == 1 })
 }
 
 func TestSystemBadInput(t *testing.T) {
@@ -404,17 +404,5 @@ func TestSystemBadInput(t *testing.T) {
 	})
 	if err := sys.Broadcast(context.Background(), nil); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("Broadcast(nil): %v", err)
-	}
-}
-
-// waitUntil polls cond until it holds, failing the test after 10s.
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out waiting for a condition")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
